@@ -1,0 +1,168 @@
+using System.Net.Mail;
+using System.Text.RegularExpressions;
+using LiteDB;
+using PythOn.Api.V1;
+using PythOn.Server.Audit;
+using PythOn.Server.Errors;
+using PythOn.Server.Storage;
+
+namespace PythOn.Server.Auth;
+
+/// <summary>Registration, sign-in and token rotation.</summary>
+public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog audit)
+{
+    public const int MinPasswordLength = 8;
+    public const int MaxPasswordLength = 256;
+    public const int MaxEmailLength = 254;
+
+    // Serialises refresh-token rotation so one token can never be redeemed twice concurrently.
+    private static readonly SemaphoreSlim RotationLock = new(1, 1);
+
+    public async Task<AuthResponse> RegisterAsync(string email, string password, string clientAddress)
+    {
+        var normalized = ValidateEmail(email);
+        ValidatePassword(password);
+        if (db.Users.Exists(u => u.Email == normalized))
+        {
+            audit.Record(null, "auth.register", "", AuditOutcome.Failure, clientAddress, new Dictionary<string, string> { ["reason"] = "email already registered" });
+            throw Problems.Conflict("an account with this email already exists: sign in with POST /api/login.");
+        }
+
+        var user = new UserRecord { Email = normalized, PasswordHash = await PasswordHasher.HashAsync(password), CreatedAt = Clock.NowMs() };
+        var apiKey = OpaqueTokens.New(OpaqueTokens.ApiKeyPrefix);
+        try
+        {
+            db.InTransaction(() =>
+            {
+                db.Users.Insert(user);
+                db.ApiKeys.Insert(new ApiKeyRecord { UserId = user.Id, KeyHash = OpaqueTokens.Hash(apiKey), CreatedAt = user.CreatedAt });
+            });
+        }
+        catch (LiteException e) when (e.ErrorCode == LiteException.INDEX_DUPLICATE_KEY)
+        {
+            // Lost a race with a concurrent registration of the same email.
+            throw Problems.Conflict("an account with this email already exists: sign in with POST /api/login.");
+        }
+
+        audit.Record(user.Id, "auth.register", $"user/{user.Email}", AuditOutcome.Success, clientAddress);
+        var response = IssueTokens(user, Guid.NewGuid().ToString("N"));
+        response.ApiKey = apiKey;
+        return response;
+    }
+
+    public async Task<AuthResponse> LoginAsync(string email, string password, string clientAddress)
+    {
+        var normalized = (email ?? "").Trim().ToLowerInvariant();
+        var user = normalized.Length is > 0 and <= MaxEmailLength ? db.Users.FindOne(u => u.Email == normalized) : null;
+        var valid = false;
+        if (user is null) await PasswordHasher.BurnAsync(password ?? "");
+        else valid = await PasswordHasher.VerifyAsync(password ?? "", user.PasswordHash);
+
+        if (!valid)
+        {
+            audit.Record(user?.Id, "auth.login", user is null ? "" : $"user/{user.Email}", AuditOutcome.Failure, clientAddress,
+                new Dictionary<string, string> { ["reason"] = "invalid credentials" });
+            throw Problems.Unauthenticated("invalid email or password.");
+        }
+
+        audit.Record(user!.Id, "auth.login", $"user/{user.Email}", AuditOutcome.Success, clientAddress);
+        return IssueTokens(user, Guid.NewGuid().ToString("N"));
+    }
+
+    public async Task<AuthResponse> RefreshAsync(string refreshToken, string clientAddress)
+    {
+        if (string.IsNullOrWhiteSpace(refreshToken))
+            throw Problems.Invalid("refreshToken is required: pass the refreshToken from your last login or refresh.");
+
+        await RotationLock.WaitAsync();
+        try
+        {
+            var record = db.RefreshTokens.FindById(OpaqueTokens.Hash(refreshToken.Trim()));
+            if (record is null)
+                throw Problems.Unauthenticated("refresh token is not valid: sign in again with POST /api/login.");
+
+            if (record.UsedAt is not null || record.Revoked)
+            {
+                // A second use means the token leaked: end every session descended from that sign-in.
+                var family = db.RefreshTokens.Find(t => t.FamilyId == record.FamilyId).ToList();
+                foreach (var member in family) member.Revoked = true;
+                db.RefreshTokens.Update(family);
+                audit.Record(record.UserId, "auth.refresh", "", AuditOutcome.Denied, clientAddress,
+                    new Dictionary<string, string> { ["reason"] = "refresh token reused; session revoked" });
+                throw Problems.Unauthenticated("refresh token was already used: every token from that sign-in is now revoked; sign in again.");
+            }
+
+            if (record.ExpiresAt <= Clock.NowMs())
+                throw Problems.Unauthenticated("refresh token has expired: sign in again with POST /api/login.");
+
+            var user = db.Users.FindById(record.UserId)
+                ?? throw Problems.Unauthenticated("refresh token is not valid: sign in again with POST /api/login.");
+            record.UsedAt = Clock.NowMs();
+            db.RefreshTokens.Update(record);
+            audit.Record(user.Id, "auth.refresh", $"user/{user.Email}", AuditOutcome.Success, clientAddress);
+            return IssueTokens(user, record.FamilyId);
+        }
+        finally
+        {
+            RotationLock.Release();
+        }
+    }
+
+    public UserInfo Describe(Caller caller)
+    {
+        var user = db.Users.FindById(caller.UserId)
+            ?? throw Problems.Unauthenticated("the account behind these credentials no longer exists.");
+        return new UserInfo { Email = user.Email, CreatedAt = Clock.ToTimestamp(user.CreatedAt), AuthMethod = caller.AuthMethod };
+    }
+
+    /// <summary>The account an API key belongs to, or null.</summary>
+    public UserRecord? FindByApiKey(string apiKey)
+    {
+        if (!apiKey.StartsWith(OpaqueTokens.ApiKeyPrefix, StringComparison.Ordinal) || apiKey.Length > 128) return null;
+        var hash = OpaqueTokens.Hash(apiKey);
+        var key = db.ApiKeys.FindOne(k => k.KeyHash == hash);
+        return key is null ? null : db.Users.FindById(key.UserId);
+    }
+
+    private AuthResponse IssueTokens(UserRecord user, string familyId)
+    {
+        var (token, expires) = jwt.Issue(user.Id.ToString(), user.Email);
+        var refresh = OpaqueTokens.New(OpaqueTokens.RefreshTokenPrefix);
+        db.RefreshTokens.Insert(new RefreshTokenRecord
+        {
+            Id = OpaqueTokens.Hash(refresh),
+            UserId = user.Id,
+            FamilyId = familyId,
+            ExpiresAt = DateTimeOffset.UtcNow.Add(jwt.RefreshLifetime).ToUnixTimeMilliseconds(),
+        });
+        return new AuthResponse
+        {
+            Token = token,
+            RefreshToken = refresh,
+            ExpiresAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(expires),
+            User = new UserInfo { Email = user.Email, CreatedAt = Clock.ToTimestamp(user.CreatedAt) },
+        };
+    }
+
+    internal static string ValidateEmail(string? email)
+    {
+        var trimmed = (email ?? "").Trim();
+        if (trimmed.Length == 0) throw Problems.Invalid("email is required.");
+        if (trimmed.Length > MaxEmailLength) throw Problems.Invalid($"email must be at most {MaxEmailLength} characters.");
+        if (!EmailShape().IsMatch(trimmed) || !MailAddress.TryCreate(trimmed, out var parsed) || parsed.Address != trimmed)
+            throw Problems.Invalid($"'{trimmed}' is not a valid email address (expected name@domain.tld).");
+        return trimmed.ToLowerInvariant();
+    }
+
+    internal static void ValidatePassword(string? password)
+    {
+        var p = password ?? "";
+        if (p.Length < MinPasswordLength || p.Length > MaxPasswordLength)
+            throw Problems.Invalid($"password must be {MinPasswordLength} to {MaxPasswordLength} characters long (got {p.Length}).");
+        if (!p.Any(char.IsLetter) || p.All(char.IsLetter))
+            throw Problems.Invalid("password must contain at least one letter and at least one digit or symbol.");
+    }
+
+    [GeneratedRegex(@"^[^@\s""(),:;<>\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")]
+    private static partial Regex EmailShape();
+}

@@ -1,0 +1,63 @@
+using System.Security.Claims;
+using Grpc.Core;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using PythOn.Server.Errors;
+
+namespace PythOn.Server.Auth;
+
+public static class AuthenticationSetup
+{
+    public const string MissingCredentialsMessage =
+        "authentication required: send the header x-api-key: pyapi_... or Authorization: Bearer TOKEN (a JWT from POST /api/login).";
+
+    private const string SelectorScheme = "ApiKeyOrBearer";
+
+    /// <summary>
+    /// `Authorization: Bearer` goes to JwtBearer, anything else to the API-key handler. Every endpoint needs an
+    /// authenticated user unless it says [AllowAnonymous] (the fallback policy), so a new RPC is never open by accident.
+    /// </summary>
+    public static IServiceCollection AddPythOnAuthentication(this IServiceCollection services)
+    {
+        services.AddSingleton<JwtIssuer>();
+        services.AddSingleton<AccountService>();
+
+        services.AddAuthentication(SelectorScheme)
+            .AddPolicyScheme(SelectorScheme, "x-api-key or Bearer JWT", o =>
+                o.ForwardDefaultSelector = context =>
+                    context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                        ? JwtBearerDefaults.AuthenticationScheme
+                        : ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+            .AddJwtBearer();
+
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<JwtIssuer>((o, issuer) =>
+            {
+                o.MapInboundClaims = false;
+                o.TokenValidationParameters = issuer.ValidationParameters;
+                o.Events = new JwtBearerEvents
+                {
+                    OnTokenValidated = context =>
+                    {
+                        (context.Principal?.Identity as ClaimsIdentity)?.AddClaim(new Claim(CallerClaims.AuthMethod, "jwt"));
+                        return Task.CompletedTask;
+                    },
+                    OnChallenge = async context =>
+                    {
+                        context.HandleResponse();
+                        var message = context.AuthenticateFailure is not null
+                            ? "invalid or expired bearer token: sign in again or use POST /api/refresh."
+                            : MissingCredentialsMessage;
+                        await ErrorResponses.WriteAsync(context.HttpContext, StatusCode.Unauthenticated, message);
+                    },
+                    OnForbidden = context =>
+                        ErrorResponses.WriteAsync(context.HttpContext, StatusCode.PermissionDenied, "these credentials may not call this method."),
+                };
+            });
+
+        services.AddAuthorization(o => o.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        return services;
+    }
+}

@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using PythOn.Server.Agents;
+using PythOn.Server.Audit;
+using PythOn.Server.Auth;
+using PythOn.Server.Execution;
+using PythOn.Server.Generation;
+using PythOn.Server.Packages;
+using PythOn.Server.RateLimiting;
+using PythOn.Server.Secrets;
+using PythOn.Server.Storage;
+using PythOn.Server.SystemInfo;
+using PythOn.Server.ZeroKnowledge;
+
+namespace PythOn.Server.Hosting;
+
+/// <summary>Composition of the server: services, middleware order and endpoints.</summary>
+public static class PythOnApp
+{
+    public static WebApplicationBuilder AddPythOn(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<PythOnOptions>().Bind(builder.Configuration.GetSection(PythOnOptions.Section)).ValidateOnStart();
+        var limits = builder.Configuration.GetSection(PythOnOptions.Section).Get<PythOnOptions>()?.Limits ?? new LimitOptions();
+
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = limits.MaxRequestBytes);
+
+        services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = limits.MaxRequestBytes;
+            o.EnableDetailedErrors = false;
+        }).AddJsonTranscoding();
+        services.AddGrpcReflection();
+        services.AddGrpcHealthChecks().AddCheck<StorageHealthCheck>("storage");
+
+        services.AddSingleton<Database>();
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<SecretStore>();
+        services.AddSingleton<PackageList>();
+        services.AddSingleton<AgentConnections>();
+        services.AddSingleton<ModelSettings>();
+
+        services.AddPythOnAuthentication();
+        services.AddPythOnRateLimits();
+        return builder;
+    }
+
+    public static WebApplication UsePythOn(this WebApplication app)
+    {
+        // Open the store and the keys now, so a bad data directory fails the start, not the first request.
+        app.Services.GetRequiredService<Database>();
+        app.Services.GetRequiredService<SecretStore>();
+        app.Services.GetRequiredService<JwtIssuer>();
+
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+        app.UseReturnsCreated();
+
+        app.MapGrpcService<AuthService>();
+        app.MapGrpcService<SecretsService>();
+        app.MapGrpcService<PackagesService>();
+        app.MapGrpcService<AuditService>();
+        app.MapGrpcService<SystemService>();
+        app.MapGrpcService<ExecuteService>();
+        app.MapGrpcService<GenerateService>();
+        app.MapGrpcService<ZkService>();
+        app.MapGrpcHealthChecksService().AllowAnonymous();
+        app.MapGrpcReflectionService().AllowAnonymous();
+        return app;
+    }
+}
+
+/// <summary>grpc.health.v1 reports SERVING while the store answers.</summary>
+public sealed class StorageHealthCheck(Database db) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return Task.FromResult(db.Ping() ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("storage did not answer"));
+        }
+        catch (Exception e)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy("storage error", e));
+        }
+    }
+}

@@ -1,0 +1,59 @@
+namespace PythOn.Server.Hosting;
+
+/// <summary>Server configuration, bound from the "PythOn" section (env: PythOn__DataDirectory, ...).</summary>
+public sealed class PythOnOptions
+{
+    public const string Section = "PythOn";
+
+    /// <summary>Where the LiteDB file and generated keys live. Relative paths are under the working directory.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    public JwtOptions Jwt { get; set; } = new();
+
+    /// <summary>Base64 of 32 bytes; when unset a key is generated into the data directory (mode 0600).</summary>
+    public string? SecretsKey { get; set; }
+
+    public RateLimitOptions RateLimits { get; set; } = new();
+
+    public LimitOptions Limits { get; set; } = new();
+
+    /// <summary>Sandbox agent addresses: "unix:/path/agent.sock" or "http://host:port".</summary>
+    public List<string> Agents { get; set; } = [];
+
+    public string FullDataDirectory => Path.GetFullPath(DataDirectory);
+}
+
+public sealed class JwtOptions
+{
+    /// <summary>Base64 of at least 32 bytes; when unset a key is generated into the data directory (mode 0600).</summary>
+    public string? SigningKey { get; set; }
+    public string Issuer { get; set; } = "pyth-on";
+    public string Audience { get; set; } = "pyth-on";
+    public int LifetimeMinutes { get; set; } = 60;
+    public int RefreshLifetimeDays { get; set; } = 30;
+}
+
+public sealed class RateLimitOptions
+{
+    /// <summary>Register and login attempts per minute per client address.</summary>
+    public int AuthPerMinute { get; set; } = 10;
+    /// <summary>Authenticated requests per minute per user.</summary>
+    public int UserPerMinute { get; set; } = 300;
+    /// <summary>Anonymous requests (health, info, docs) per minute per client address.</summary>
+    public int AnonymousPerMinute { get; set; } = 600;
+}
+
+public sealed class LimitOptions
+{
+    public int MaxSecretsPerUser { get; set; } = 100;
+    public int MaxSecretBytes { get; set; } = 64 * 1024;
+    public int MaxPackagesPerLanguage { get; set; } = 50;
+    public int MaxCodeBytes { get; set; } = 256 * 1024;
+    public int MaxStdinBytes { get; set; } = 1024 * 1024;
+    public double DefaultTimeoutSeconds { get; set; } = 10;
+    public double MaxTimeoutSeconds { get; set; } = 60;
+    public int MaxOutputBytes { get; set; } = 1024 * 1024;
+    public int MemoryMb { get; set; } = 256;
+    /// <summary>Largest request body, REST or gRPC.</summary>
+    public int MaxRequestBytes { get; set; } = 4 * 1024 * 1024;
+}

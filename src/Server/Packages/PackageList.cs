@@ -1,0 +1,107 @@
+using LiteDB;
+using Microsoft.Extensions.Options;
+using PythOn.Server.Errors;
+using PythOn.Server.Hosting;
+using PythOn.Server.Storage;
+
+namespace PythOn.Server.Packages;
+
+/// <summary>A user's package list per language. Validation is strict because these strings reach installers.</summary>
+public sealed class PackageList(Database db, IOptions<PythOnOptions> options)
+{
+    private readonly int _maxPerLanguage = options.Value.Limits.MaxPackagesPerLanguage;
+
+    public static string ValidateLanguage(string? language)
+    {
+        var normalized = (language ?? "").Trim().ToLowerInvariant();
+        if (!PackageRequirements.Languages.Contains(normalized))
+            throw Problems.Invalid($"language must be 'python' or 'javascript' (got '{language}').");
+        return normalized;
+    }
+
+    public IReadOnlyList<PackageRecord> List(ObjectId userId, string? language = null)
+    {
+        var rows = db.Packages.Find(p => p.UserId == userId);
+        if (language is not null) rows = rows.Where(p => p.Language == language);
+        return rows.OrderBy(p => p.Language, StringComparer.Ordinal).ThenBy(p => p.Name, StringComparer.Ordinal).ToList();
+    }
+
+    public IReadOnlyList<PackageRecord> Set(ObjectId userId, string language, IEnumerable<string> requirements)
+    {
+        language = ValidateLanguage(language);
+        var parsed = new List<PackageRequirement>();
+        foreach (var input in requirements)
+        {
+            var requirement = Parse(language, input);
+            if (parsed.Any(p => p.Name == requirement.Name))
+                throw Problems.Invalid($"'{requirement.Name}' is listed twice: give each package once.");
+            parsed.Add(requirement);
+        }
+        if (parsed.Count > _maxPerLanguage)
+            throw Problems.Invalid($"{parsed.Count} {language} packages given; the limit is {_maxPerLanguage}.");
+
+        var existing = List(userId, language).ToDictionary(p => p.Name);
+        var now = Clock.NowMs();
+        db.InTransaction(() =>
+        {
+            foreach (var old in existing.Values.Where(o => parsed.All(p => p.Name != o.Name)))
+                db.Packages.Delete(old.Id);
+            foreach (var requirement in parsed)
+            {
+                // An unchanged requirement keeps its install status.
+                if (existing.TryGetValue(requirement.Name, out var same) && same.Requirement == requirement.Requirement) continue;
+                db.Packages.Upsert(NewRecord(userId, requirement, existing.GetValueOrDefault(requirement.Name), now));
+            }
+        });
+        return List(userId, language);
+    }
+
+    public PackageRecord Add(ObjectId userId, string language, string input)
+    {
+        language = ValidateLanguage(language);
+        var requirement = Parse(language, input);
+        var existing = db.Packages.FindById(RowId(userId, language, requirement.Name));
+        if (existing is null && db.Packages.Count(p => p.UserId == userId && p.Language == language) >= _maxPerLanguage)
+            throw Problems.Invalid($"your {language} list already has {_maxPerLanguage} packages, the limit: remove one first.");
+        if (existing is not null && existing.Requirement == requirement.Requirement) return existing;
+
+        var record = NewRecord(userId, requirement, existing, Clock.NowMs());
+        db.Packages.Upsert(record);
+        return record;
+    }
+
+    /// <summary>Removes a package by name; false when the user's list for that language has no such package.</summary>
+    public bool Remove(ObjectId userId, string language, string name)
+    {
+        language = ValidateLanguage(language);
+        var normalized = PackageRequirements.NormalizeName(language, name);
+        return normalized is not null && db.Packages.Delete(RowId(userId, language, normalized));
+    }
+
+    private static PackageRequirement Parse(string language, string input) =>
+        PackageRequirements.TryParse(language, input, out var requirement, out var error) ? requirement! : throw Problems.Invalid(error);
+
+    private static PackageRecord NewRecord(ObjectId userId, PackageRequirement requirement, PackageRecord? previous, long now) => new()
+    {
+        Id = RowId(userId, requirement.Language, requirement.Name),
+        UserId = userId,
+        Language = requirement.Language,
+        Name = requirement.Name,
+        Requirement = requirement.Requirement,
+        Version = requirement.Version,
+        Status = PackageStates.Pending,
+        Message = "",
+        AddedAt = previous?.AddedAt ?? now,
+        UpdatedAt = now,
+    };
+
+    private static string RowId(ObjectId userId, string language, string name) => $"{userId}/{language}/{name}";
+}
+
+public static class PackageStates
+{
+    public const string Pending = "pending";
+    public const string Installing = "installing";
+    public const string Ready = "ready";
+    public const string Failed = "failed";
+}

@@ -1,0 +1,74 @@
+using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
+using PythOn.Api.V1;
+using PythOn.Server.Audit;
+using PythOn.Server.Auth;
+using PythOn.Server.Errors;
+using PythOn.Server.Storage;
+using Empty = Google.Protobuf.WellKnownTypes.Empty;
+
+namespace PythOn.Server.Packages;
+
+[Authorize]
+public sealed class PackagesService(PackageList packages, AuditLog audit) : PythOn.Api.V1.Packages.PackagesBase
+{
+    public override Task<ListPackagesResponse> ListPackages(ListPackagesRequest request, ServerCallContext context)
+    {
+        var caller = context.Caller();
+        var language = request.HasLanguage ? PackageList.ValidateLanguage(request.Language) : null;
+        return Task.FromResult(ToResponse(packages.List(caller.UserId, language)));
+    }
+
+    public override Task<ListPackagesResponse> SetPackages(SetPackagesRequest request, ServerCallContext context)
+    {
+        var caller = context.Caller();
+        var rows = packages.Set(caller.UserId, request.Language, request.Packages);
+        audit.Record(caller.UserId, "package.set", $"packages/{PackageList.ValidateLanguage(request.Language)}", AuditOutcome.Success,
+            caller.ClientAddress, new Dictionary<string, string> { ["count"] = rows.Count.ToString() });
+        return Task.FromResult(ToResponse(rows));
+    }
+
+    public override Task<PackageInfo> AddPackage(AddPackageRequest request, ServerCallContext context)
+    {
+        var caller = context.Caller();
+        var row = packages.Add(caller.UserId, request.Language, request.Package);
+        audit.Record(caller.UserId, "package.add", $"package/{row.Language}/{row.Name}", AuditOutcome.Success, caller.ClientAddress,
+            new Dictionary<string, string> { ["requirement"] = row.Requirement });
+        return Task.FromResult(ToInfo(row));
+    }
+
+    public override Task<Empty> RemovePackage(RemovePackageRequest request, ServerCallContext context)
+    {
+        var caller = context.Caller();
+        var language = request.HasLanguage ? request.Language : "python";
+        if (!packages.Remove(caller.UserId, language, request.Name))
+            throw Problems.NotFound($"your {PackageList.ValidateLanguage(language)} package list has no package named '{request.Name}'.");
+        audit.Record(caller.UserId, "package.remove", $"package/{PackageList.ValidateLanguage(language)}/{request.Name}", AuditOutcome.Success, caller.ClientAddress);
+        return Task.FromResult(new Empty());
+    }
+
+    private static ListPackagesResponse ToResponse(IEnumerable<PackageRecord> rows)
+    {
+        var response = new ListPackagesResponse();
+        response.Packages.AddRange(rows.Select(ToInfo));
+        return response;
+    }
+
+    private static PackageInfo ToInfo(PackageRecord row) => new()
+    {
+        Name = row.Name,
+        Language = row.Language,
+        Requirement = row.Requirement,
+        Version = row.Version,
+        Status = row.Status switch
+        {
+            PackageStates.Installing => PackageStatus.Installing,
+            PackageStates.Ready => PackageStatus.Ready,
+            PackageStates.Failed => PackageStatus.Failed,
+            _ => PackageStatus.Pending,
+        },
+        Message = row.Message,
+        AddedAt = Clock.ToTimestamp(row.AddedAt),
+        UpdatedAt = Clock.ToTimestamp(row.UpdatedAt),
+    };
+}

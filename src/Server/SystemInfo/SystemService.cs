@@ -1,0 +1,115 @@
+using System.Reflection;
+using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+using PythOn.Api.V1;
+using PythOn.Sandbox.V1;
+using PythOn.Server.Agents;
+using PythOn.Server.Hosting;
+using PythOn.Server.Storage;
+
+namespace PythOn.Server.SystemInfo;
+
+[AllowAnonymous]
+public sealed class SystemService(Database db, AgentConnections agents, ModelSettings model, IOptions<PythOnOptions> options)
+    : PythOn.Api.V1.System.SystemBase
+{
+    public static readonly string Version =
+        typeof(SystemService).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
+
+    public override async Task<HealthResponse> Health(HealthRequest request, ServerCallContext context)
+    {
+        var response = new HealthResponse { Version = Version, Storage = StorageHealth() };
+        var probes = agents.Clients.Select(a => ProbeAsync(a.Address, a.Client, context.CancellationToken)).ToList();
+        response.Agents.AddRange(await Task.WhenAll(probes));
+
+        var reachable = response.Agents.Where(a => a.Reachable).ToList();
+        response.Docker = reachable.Count == 0
+            ? new ComponentHealth { Ok = false, Message = "unknown: no sandbox agent is reachable" }
+            : reachable.All(a => a.Docker.Ok)
+                ? new ComponentHealth { Ok = true, Message = "ok" }
+                : new ComponentHealth { Ok = false, Message = string.Join("; ", reachable.Where(a => !a.Docker.Ok).Select(a => $"{a.Address}: {a.Docker.Message}")) };
+        foreach (var agent in reachable)
+            foreach (var (language, ready) in agent.PoolReady)
+                response.Pool[language] = response.Pool.GetValueOrDefault(language) + ready;
+
+        var provider = model.Provider;
+        response.Model = provider is null
+            ? new ComponentHealth { Ok = false, Message = "not configured: set ANTHROPIC_API_KEY or PythOn:Model:Provider" }
+            : new ComponentHealth { Ok = true, Message = $"configured: {provider}" };
+        response.Status = response.Storage.Ok && response.Docker.Ok ? "ok" : "degraded";
+        return response;
+    }
+
+    public override Task<InfoResponse> Info(InfoRequest request, ServerCallContext context)
+    {
+        var limits = options.Value.Limits;
+        var rates = options.Value.RateLimits;
+        var response = new InfoResponse
+        {
+            Version = Version,
+            ModelConfigured = model.Provider is not null,
+            Limits = new Api.V1.Limits
+            {
+                MaxCodeBytes = limits.MaxCodeBytes,
+                MaxStdinBytes = limits.MaxStdinBytes,
+                DefaultTimeoutSeconds = limits.DefaultTimeoutSeconds,
+                MaxTimeoutSeconds = limits.MaxTimeoutSeconds,
+                MaxOutputBytes = limits.MaxOutputBytes,
+                MemoryMb = limits.MemoryMb,
+                MaxSecretBytes = limits.MaxSecretBytes,
+                MaxSecrets = limits.MaxSecretsPerUser,
+                MaxPackages = limits.MaxPackagesPerLanguage,
+                RequestsPerMinute = rates.UserPerMinute,
+                AuthAttemptsPerMinute = rates.AuthPerMinute,
+            },
+        };
+        response.Languages.Add(new LanguageInfo { Name = "python", Extensions = { ".py" } });
+        response.Languages.Add(new LanguageInfo { Name = "javascript", Extensions = { ".js", ".mjs" } });
+        return Task.FromResult(response);
+    }
+
+    private ComponentHealth StorageHealth()
+    {
+        try
+        {
+            return db.Ping() ? new ComponentHealth { Ok = true, Message = "ok" } : new ComponentHealth { Ok = false, Message = "storage did not answer" };
+        }
+        catch (Exception e)
+        {
+            return new ComponentHealth { Ok = false, Message = $"storage error: {e.Message}" };
+        }
+    }
+
+    private static async Task<AgentHealth> ProbeAsync(string address, SandboxAgent.SandboxAgentClient client, CancellationToken cancellationToken)
+    {
+        if (address.StartsWith("unix:", StringComparison.Ordinal) && !File.Exists(address["unix:".Length..]))
+            return Unreachable(address, $"no agent socket at {address["unix:".Length..]}: is the sandbox agent running?");
+        try
+        {
+            var status = await client.GetStatusAsync(new GetStatusRequest(), deadline: DateTime.UtcNow.Add(ProbeTimeout), cancellationToken: cancellationToken);
+            var health = new AgentHealth
+            {
+                Address = address,
+                Reachable = true,
+                Docker = new ComponentHealth { Ok = status.DockerOk, Message = status.DockerMessage },
+            };
+            health.PoolReady.Add(status.PoolReady);
+            return health;
+        }
+        catch (RpcException e)
+        {
+            return Unreachable(address, $"not reachable at {address}: {e.Status.Detail}");
+        }
+    }
+
+    private static AgentHealth Unreachable(string address, string message) => new()
+    {
+        Address = address,
+        Reachable = false,
+        Docker = new ComponentHealth { Ok = false, Message = "unknown: agent not reachable" },
+        Message = message,
+    };
+}
