@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test against real parts: installs and starts Docker when missing, builds the sandbox runtime
+# image when missing, builds the solution and runs all xunit projects. Prints "N passed, N failed" last.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+./scripts/ensure-dotnet.sh
+./scripts/ensure-docker.sh
+./scripts/build-runtime-image.sh
+
+dotnet build PythOn.sln -c Release -nologo -clp:ErrorsOnly
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test PythOn.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
+
+# dotnet test prints one summary per test assembly; add them up into the one closing line CI reads.
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -Eo 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
+  echo "no test ran" >&2
+  status=1
+fi
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+exit "$status"
