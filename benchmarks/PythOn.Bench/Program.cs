@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Grpc.Core;
+using Grpc.Net.Client;
+using PythOn.Api.V1;
+
+// pyth-on-bench --rest http://127.0.0.1:8080 --grpc http://127.0.0.1:8081 --image pyth-on-runtime:TAG [--runs 60] [--concurrency 4]
+var options = BenchOptions.Parse(args);
+Console.WriteLine($"Pyth-On benchmark: {options.Runs} sequential runs per case, concurrency {options.Concurrency}, {Environment.ProcessorCount} cores");
+
+var results = new List<CaseResult>();
+async Task<CaseResult> Measure(string name, Func<Task> once, int runs, int warmup = 3)
+{
+    for (var i = 0; i < warmup; i++) await once();
+    var samples = new List<double>(runs);
+    for (var i = 0; i < runs; i++)
+    {
+        var watch = Stopwatch.StartNew();
+        await once();
+        samples.Add(watch.Elapsed.TotalMilliseconds);
+    }
+    var result = CaseResult.From(name, samples);
+    results.Add(result);
+    Console.WriteLine(result);
+    return result;
+}
+
+async Task<double> Throughput(string name, Func<Task> once, int total)
+{
+    var next = 0;
+    var watch = Stopwatch.StartNew();
+    var workers = Enumerable.Range(0, options.Concurrency).Select(async _ =>
+    {
+        while (Interlocked.Increment(ref next) <= total) await once();
+    });
+    await Task.WhenAll(workers);
+    var perSecond = total / watch.Elapsed.TotalSeconds;
+    Console.WriteLine($"{name,-44} {perSecond,8:F1} runs/s  ({total} runs, concurrency {options.Concurrency})");
+    return perSecond;
+}
+
+// Baselines: bare process starts and the naive per-request container.
+var barePython = await Measure("bare python3 -c 'print(1)'", () => Processes.RunAsync("/usr/bin/python3", "-c", "print(1)"), options.Runs);
+var bareNode = await Measure("bare node -e 'console.log(1)'", () => Processes.RunAsync("node", "-e", "console.log(1)"), options.Runs);
+string[] naiveArgs = ["run", "--rm", "-i", "--network", "none", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+    "--read-only", "--tmpfs", "/tmp:size=64m,nr_inodes=4096", "--pids-limit", "64", "--memory", "256m", "--memory-swap", "256m",
+    "--cpus", "1", "--ulimit", "nofile=256:256", "--ulimit", "core=0", "--ipc", "private", "--cgroupns", "private",
+    "--log-driver", "none", "--init", "--user", "20999", options.Image, "/usr/bin/python3", "-c", "print(1)"];
+var naive = await Measure("naive docker run --rm (python)", () => Processes.RunAsync("docker", naiveArgs), Math.Min(options.Runs, 20), warmup: 1);
+var naiveThroughput = await Throughput("naive docker run --rm (python)", () => Processes.RunAsync("docker", naiveArgs), Math.Min(options.Runs, 24));
+
+// Pyth-On over REST and gRPC.
+using var http = new HttpClient { BaseAddress = new Uri(options.Rest) };
+var email = $"bench-{Guid.NewGuid():N}@example.com";
+var register = await http.PostAsJsonAsync("/api/register", new { email, password = "bench-Passw0rd!" });
+register.EnsureSuccessStatusCode();
+var apiKey = (await register.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("apiKey").GetString()!;
+http.DefaultRequestHeaders.Add("x-api-key", apiKey);
+
+using var channel = GrpcChannel.ForAddress(options.Grpc);
+var execute = new Execute.ExecuteClient(channel);
+var headers = new Metadata { { "x-api-key", apiKey } };
+
+Func<Task> Rest(string language, string code) => async () =>
+{
+    using var response = await http.PostAsJsonAsync("/api/v1/execute", new { language, code });
+    var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+    if (!response.IsSuccessStatusCode || body.GetProperty("output").GetString() != "1\n")
+        throw new InvalidOperationException($"unexpected REST result {(int)response.StatusCode}: {body}");
+};
+Func<Task> Grpc(string language, string code) => async () =>
+{
+    var result = await execute.ExecuteAsync(new ExecuteRequest { Language = language, Code = code }, headers);
+    if (result.Output != "1\n") throw new InvalidOperationException($"unexpected gRPC result: {result}");
+};
+
+var restPython = await Measure("Pyth-On REST python print(1)", Rest("python", "print(1)"), options.Runs);
+var grpcPython = await Measure("Pyth-On gRPC python print(1)", Grpc("python", "print(1)"), options.Runs);
+var restNode = await Measure("Pyth-On REST javascript console.log(1)", Rest("javascript", "console.log(1)"), options.Runs);
+var grpcNode = await Measure("Pyth-On gRPC javascript console.log(1)", Grpc("javascript", "console.log(1)"), options.Runs);
+var restThroughput = await Throughput("Pyth-On REST python print(1)", Rest("python", "print(1)"), options.Runs);
+var grpcThroughput = await Throughput("Pyth-On gRPC python print(1)", Grpc("python", "print(1)"), options.Runs);
+
+Console.WriteLine();
+Console.WriteLine("Ratios (lower is better for latency, higher for throughput):");
+Ratio("REST python p50 / bare python3 start", restPython.P50 / barePython.P50, "≤ 1.0");
+Ratio("gRPC python p50 / bare python3 start", grpcPython.P50 / barePython.P50, "≤ 1.0");
+Ratio("REST javascript p50 / bare node start", restNode.P50 / bareNode.P50, "≤ 0.5");
+Ratio("gRPC javascript p50 / bare node start", grpcNode.P50 / bareNode.P50, "≤ 0.5");
+Ratio("REST python p50 / naive docker run p50", restPython.P50 / naive.P50, "");
+Ratio("REST concurrency-4 throughput / naive", restThroughput / naiveThroughput, "≥ 5");
+Ratio("gRPC concurrency-4 throughput / naive", grpcThroughput / naiveThroughput, "≥ 5");
+
+void Ratio(string name, double value, string target) =>
+    Console.WriteLine($"  {name,-44} {value,7:F2}x  {(target.Length > 0 ? "target " + target : "")}");
+
+sealed record CaseResult(string Name, double P50, double P99, double Mean, int Count)
+{
+    public static CaseResult From(string name, List<double> samples)
+    {
+        samples.Sort();
+        double At(double q) => samples[Math.Min(samples.Count - 1, (int)Math.Ceiling(q * samples.Count) - 1)];
+        return new CaseResult(name, At(0.50), At(0.99), samples.Average(), samples.Count);
+    }
+
+    public override string ToString() => $"{Name,-44} p50 {P50,7:F1} ms  p99 {P99,7:F1} ms  mean {Mean,7:F1} ms  (n={Count})";
+}
+
+sealed record BenchOptions(string Rest, string Grpc, string Image, int Runs, int Concurrency)
+{
+    public static BenchOptions Parse(string[] args)
+    {
+        string Get(string flag, string fallback)
+        {
+            var i = Array.IndexOf(args, flag);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        }
+        var image = Get("--image", "");
+        if (image.Length == 0) throw new ArgumentException("--image pyth-on-runtime:TAG is required (scripts/build-runtime-image.sh prints it).");
+        return new BenchOptions(Get("--rest", "http://127.0.0.1:8080"), Get("--grpc", "http://127.0.0.1:8081"), image,
+            int.Parse(Get("--runs", "60")), int.Parse(Get("--concurrency", "4")));
+    }
+}
+
+static class Processes
+{
+    public static async Task RunAsync(string file, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0 || output != "1\n")
+            throw new InvalidOperationException($"{file} exited {process.ExitCode}: {output}{error}");
+    }
+}
