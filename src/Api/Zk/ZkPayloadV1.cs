@@ -32,6 +32,7 @@ public static class ZkPayloadV1
     private static readonly AeadAlgorithm Aead = AeadAlgorithm.XChaCha20Poly1305;
 
     /// <summary>Checks version, canonical base64 and lengths; returns the decoded parts.</summary>
+    /// <param name="payload">The payload as received.</param>
     /// <param name="maxCiphertextBytes">Largest accepted ciphertext (tag included).</param>
     public static ZkPayloadParts Parse(ZKPayload? payload, int maxCiphertextBytes = int.MaxValue)
     {
