@@ -1,19 +1,56 @@
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
 using PythOn.Api.V1;
+using PythOn.Server.Audit;
+using PythOn.Server.Auth;
 using PythOn.Server.Errors;
+using PythOn.Server.Hosting;
+using PythOn.Server.Secrets;
 
 namespace PythOn.Server.Execution;
 
-/// <summary>Code execution: the contract is final; runs are delegated to the sandbox agent once that lands.</summary>
+/// <summary>Runs code in the sandbox with the caller's secrets as environment variables.</summary>
 [Authorize]
-public sealed class ExecuteService : PythOn.Api.V1.Execute.ExecuteBase
+public sealed class ExecuteService(SandboxRunner runner, SecretStore secrets, AuditLog audit, IOptions<PythOnOptions> options)
+    : PythOn.Api.V1.Execute.ExecuteBase
 {
-    internal const string NotAvailable = "code execution is not available yet on this server: the sandbox agent integration has not been enabled.";
+    public override async Task<ExecuteResponse> Execute(ExecuteRequest request, ServerCallContext context)
+    {
+        var (caller, plan) = Prepare(request, context);
+        var outcome = await runner.RunAsync(plan, zk: null, onChunk: null, context.CancellationToken);
+        Audit(caller, plan, outcome.Response, "execute.run");
+        return outcome.Response;
+    }
 
-    public override Task<ExecuteResponse> Execute(ExecuteRequest request, ServerCallContext context) =>
-        throw Problems.Unavailable(NotAvailable);
+    public override async Task ExecuteStream(ExecuteRequest request, IServerStreamWriter<ExecuteStreamEvent> responseStream, ServerCallContext context)
+    {
+        var (caller, plan) = Prepare(request, context);
+        var outcome = await runner.RunAsync(plan, zk: null,
+            chunk => responseStream.WriteAsync(new ExecuteStreamEvent { Chunk = chunk }), context.CancellationToken);
+        Audit(caller, plan, outcome.Response, "execute.stream");
+        await responseStream.WriteAsync(new ExecuteStreamEvent { Result = outcome.Response });
+    }
 
-    public override Task ExecuteStream(ExecuteRequest request, IServerStreamWriter<ExecuteStreamEvent> responseStream, ServerCallContext context) =>
-        throw Problems.Unavailable(NotAvailable);
+    private (Caller, RunPlan) Prepare(ExecuteRequest request, ServerCallContext context)
+    {
+        var caller = context.Caller();
+        if (request.Packages.Count > 0)
+            throw Problems.Invalid("per-request packages are not available yet on this server: remove 'packages' from the request.");
+        var plan = RunPlans.Create(options.Value.Limits, request.Language, request.Code, request.Stdin, request.Args, request.Env,
+            request.HasTimeout ? request.Timeout : null, secrets.Reveal(caller.UserId));
+        return (caller, plan);
+    }
+
+    private void Audit(Caller caller, RunPlan plan, ExecuteResponse response, string action) =>
+        audit.Record(caller.UserId, action, $"run/{plan.Language}", response.ExitCode == 0 ? AuditOutcome.Success : AuditOutcome.Failure,
+            caller.ClientAddress, new Dictionary<string, string>
+            {
+                ["language"] = plan.Language,
+                ["duration_ms"] = response.DurationMs.ToString(),
+                ["exit_code"] = response.ExitCode.ToString(),
+                ["timed_out"] = response.TimedOut ? "true" : "false",
+                ["code_sha256"] = plan.CodeSha256,
+                ["code_bytes"] = System.Text.Encoding.UTF8.GetByteCount(plan.Code).ToString(),
+            });
 }

@@ -38,6 +38,7 @@ public static class PythOnApp
         services.AddSingleton<SecretStore>();
         services.AddSingleton<PackageList>();
         services.AddSingleton<AgentConnections>();
+        services.AddSingleton<SandboxRunner>();
         services.AddSingleton<ModelSettings>();
 
         services.AddPythOnAuthentication();

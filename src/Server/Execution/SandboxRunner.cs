@@ -1,0 +1,136 @@
+using System.Text;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using PythOn.Api.V1;
+using PythOn.Sandbox.V1;
+using PythOn.Server.Agents;
+using PythOn.Server.Errors;
+using PythOn.Server.Hosting;
+using ApiOutputStream = PythOn.Api.V1.OutputStream;
+using AgentOutputStream = PythOn.Sandbox.V1.OutputStream;
+using OutputChunk = PythOn.Api.V1.OutputChunk;
+
+namespace PythOn.Server.Execution;
+
+/// <summary>What came back from the sandbox, already masked.</summary>
+public sealed record RunOutcome(ExecuteResponse Response, bool ZkDecryptionFailed);
+
+/// <summary>
+/// Delegates a run to a sandbox agent and turns its event stream into masked chunks and a final response.
+/// Agents are tried in rotation; one that cannot be reached is skipped, and the call fails with UNAVAILABLE
+/// only when none answers. Nothing is cached about an agent's health, so a restarted agent is used again at once.
+/// </summary>
+public sealed class SandboxRunner(AgentConnections agents, IOptions<PythOnOptions> options, ILogger<SandboxRunner> logger)
+{
+    // Room on top of the run's own timeout for container acquisition and the result to travel back.
+    private static readonly TimeSpan DeadlineSlack = TimeSpan.FromSeconds(30);
+    private int _next;
+
+    public async Task<RunOutcome> RunAsync(RunPlan plan, ZkJob? zk, Func<OutputChunk, Task>? onChunk, CancellationToken cancellationToken)
+    {
+        var request = new RunRequest
+        {
+            Language = plan.Language,
+            Code = zk is null ? plan.Code : "",
+            Stdin = Google.Protobuf.ByteString.CopyFromUtf8(plan.Stdin),
+            TimeoutMs = (uint)plan.Timeout.TotalMilliseconds,
+            MaxOutputBytes = (uint)options.Value.Limits.MaxOutputBytes,
+            RunId = Guid.NewGuid().ToString("N"),
+        };
+        request.Args.AddRange(plan.Args);
+        foreach (var (name, value) in plan.Env) request.Env[name] = value;
+        if (zk is not null) request.Zk = zk;
+
+        var clients = agents.Clients.ToList();
+        var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)clients.Count);
+        var failures = new List<string>();
+        for (var i = 0; i < clients.Count; i++)
+        {
+            var (address, client) = clients[(start + i) % clients.Count];
+            var call = client.Run(request, deadline: DateTime.UtcNow + plan.Timeout + DeadlineSlack, cancellationToken: cancellationToken);
+            using (call)
+            {
+                bool first;
+                try
+                {
+                    first = await call.ResponseStream.MoveNext(cancellationToken);
+                }
+                catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !cancellationToken.IsCancellationRequested)
+                {
+                    // Nothing reached the sandbox yet: the next agent can take the run.
+                    logger.LogWarning("Sandbox agent {Address} is unavailable: {Detail}", address, e.Status.Detail);
+                    failures.Add($"{address}: {e.Status.Detail}");
+                    continue;
+                }
+                catch (RpcException e)
+                {
+                    throw Translate(e, address);
+                }
+                return await ReadAsync(call, first, plan, onChunk, address, cancellationToken);
+            }
+        }
+        throw Problems.Unavailable(
+            $"no sandbox agent is reachable ({string.Join("; ", failures)}): start the agent (./run.sh starts one) or check PythOn:Agents.");
+    }
+
+    private static async Task<RunOutcome> ReadAsync(AsyncServerStreamingCall<RunEvent> call, bool hasEvent, RunPlan plan,
+        Func<OutputChunk, Task>? onChunk, string address, CancellationToken cancellationToken)
+    {
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        var outMasker = new SecretMasker(plan.SecretValues);
+        var errMasker = new SecretMasker(plan.SecretValues);
+
+        async Task Emit(ApiOutputStream stream, string text)
+        {
+            if (text.Length == 0) return;
+            (stream == ApiOutputStream.Stdout ? stdout : stderr).Append(text);
+            if (onChunk is not null) await onChunk(new OutputChunk { Stream = stream, Data = text });
+        }
+
+        try
+        {
+            while (hasEvent)
+            {
+                var ev = call.ResponseStream.Current;
+                switch (ev.EventCase)
+                {
+                    case RunEvent.EventOneofCase.Chunk when ev.Chunk.Stream == AgentOutputStream.Stderr:
+                        await Emit(ApiOutputStream.Stderr, errMasker.Push(ev.Chunk.Data.Span));
+                        break;
+                    case RunEvent.EventOneofCase.Chunk:
+                        await Emit(ApiOutputStream.Stdout, outMasker.Push(ev.Chunk.Data.Span));
+                        break;
+                    case RunEvent.EventOneofCase.Result:
+                        await Emit(ApiOutputStream.Stdout, outMasker.Flush());
+                        await Emit(ApiOutputStream.Stderr, errMasker.Flush());
+                        var result = ev.Result;
+                        return new RunOutcome(new ExecuteResponse
+                        {
+                            Output = stdout.ToString(),
+                            Error = stderr.ToString(),
+                            ExitCode = result.ExitCode,
+                            Language = plan.Language,
+                            DurationMs = result.DurationMs,
+                            TimedOut = result.TimedOut,
+                            OutputTruncated = result.OutputTruncated,
+                        }, result.ZkDecryptionFailed);
+                }
+                hasEvent = await call.ResponseStream.MoveNext(cancellationToken);
+            }
+        }
+        catch (RpcException e)
+        {
+            throw Translate(e, address);
+        }
+        throw Problems.Unavailable($"the sandbox agent at {address} ended the run without a result; try again.");
+    }
+
+    // The agent's own statuses mean the same to our caller, except that its internal details stay here.
+    private static RpcException Translate(RpcException e, string address) => e.StatusCode switch
+    {
+        StatusCode.InvalidArgument or StatusCode.ResourceExhausted or StatusCode.Cancelled => new RpcException(new Status(e.StatusCode, e.Status.Detail)),
+        StatusCode.DeadlineExceeded => new RpcException(new Status(StatusCode.DeadlineExceeded, "the sandbox did not finish in time; try again.")),
+        _ => Problems.Unavailable($"the sandbox agent at {address} failed: {e.Status.Detail}"),
+    };
+}
