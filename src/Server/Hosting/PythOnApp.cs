@@ -40,6 +40,8 @@ public static class PythOnApp
         services.AddSingleton<AgentConnections>();
         services.AddSingleton<SandboxRunner>();
         services.AddSingleton<ModelSettings>();
+        services.AddSingleton<ZkCodeStore>();
+        services.AddSingleton<ZkFailureLimiter>();
 
         services.AddPythOnAuthentication();
         services.AddPythOnRateLimits();

@@ -16,6 +16,8 @@ namespace PythOn.Server.RateLimiting;
 public static class RateLimits
 {
     public const string AuthPolicy = "auth";
+    /// <summary>The ZK encrypt helper costs 64 MiB and about a second of CPU per call.</summary>
+    public const string ZkEncryptPolicy = "zk-encrypt";
 
     public static IServiceCollection AddPythOnRateLimits(this IServiceCollection services)
     {
@@ -24,6 +26,10 @@ public static class RateLimits
             var limits = settings.Value.RateLimits;
             o.AddPolicy(AuthPolicy, context =>
                 RateLimitPartition.GetFixedWindowLimiter("auth:" + context.ClientAddress(), _ => PerMinute(limits.AuthPerMinute)));
+
+            o.AddPolicy(ZkEncryptPolicy, context =>
+                RateLimitPartition.GetFixedWindowLimiter("zk-encrypt:" + (context.User.FindFirst(CallerClaims.UserId)?.Value ?? context.ClientAddress()),
+                    _ => PerMinute(limits.ZkEncryptPerMinute)));
 
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {

@@ -24,6 +24,7 @@ public sealed class Database : IDisposable
         Secrets.EnsureIndex(s => s.UserId);
         Packages.EnsureIndex(p => p.UserId);
         Audit.EnsureIndex(a => a.UserId);
+        ZkCode.EnsureIndex(z => z.UserId);
     }
 
     public string Path { get; }
@@ -33,6 +34,7 @@ public sealed class Database : IDisposable
     public ILiteCollection<RefreshTokenRecord> RefreshTokens => _db.GetCollection<RefreshTokenRecord>("refresh_tokens");
     public ILiteCollection<SecretRecord> Secrets => _db.GetCollection<SecretRecord>("secrets");
     public ILiteCollection<PackageRecord> Packages => _db.GetCollection<PackageRecord>("packages");
+    public ILiteCollection<ZkCodeRecord> ZkCode => _db.GetCollection<ZkCodeRecord>("zk_code");
     public ILiteCollection<AuditRecord> Audit => _db.GetCollection<AuditRecord>("audit", BsonAutoId.Int64);
 
     /// <summary>Runs several writes as one transaction (LiteDB transactions are per thread: keep it synchronous).</summary>

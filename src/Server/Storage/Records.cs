@@ -75,3 +75,19 @@ public sealed class AuditRecord
     public string ClientAddress { get; set; } = "";
     public Dictionary<string, string> Details { get; set; } = [];
 }
+
+public sealed class ZkCodeRecord
+{
+    /// <summary>"{userId}/{name}".</summary>
+    public string Id { get; set; } = "";
+    public ObjectId UserId { get; set; } = ObjectId.Empty;
+    public string Name { get; set; } = "";
+    public string Language { get; set; } = "";
+    public string Description { get; set; } = "";
+    /// <summary>The v1 payload's parts, opaque to the server: it never derives a key or decrypts.</summary>
+    public byte[] Salt { get; set; } = [];
+    public byte[] Nonce { get; set; } = [];
+    public byte[] Ciphertext { get; set; } = [];
+    public long CreatedAt { get; set; }
+    public long UpdatedAt { get; set; }
+}
