@@ -1,0 +1,89 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PythOn.Api.V1;
+using PythOn.Server.OpenApi;
+using SystemService = PythOn.Api.V1.System;
+
+namespace PythOn.Server.Tests.OpenApi;
+
+/// <summary>
+/// A minimal in-process app: every pythonapi.v1 service mapped with JSON transcoding (stub implementations),
+/// an authorization fallback policy that refuses anonymous callers, and the two OpenAPI extension methods.
+/// The document is fetched once and shared by the tests.
+/// </summary>
+public sealed class ApiDocsHost : IAsyncLifetime
+{
+    private WebApplication? _app;
+
+    public HttpClient Client { get; private set; } = null!;
+    public JsonElement Document { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        builder.Services.AddGrpc().AddJsonTranscoding();
+        builder.Services.AddAuthentication(RefuseAll.Scheme).AddScheme<AuthenticationSchemeOptions, RefuseAll>(RefuseAll.Scheme, null);
+        builder.Services.AddAuthorization(o => o.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        builder.Services.AddPythOnOpenApi();
+
+        _app = builder.Build();
+        _app.UseAuthentication();
+        _app.UseAuthorization();
+        _app.MapGrpcService<AuthStub>();
+        _app.MapGrpcService<ExecuteStub>();
+        _app.MapGrpcService<SecretsStub>();
+        _app.MapGrpcService<AuditStub>();
+        _app.MapGrpcService<SystemStub>();
+        _app.MapGrpcService<GenerateStub>();
+        _app.MapGrpcService<PackagesStub>();
+        _app.MapGrpcService<ZkStub>();
+        _app.MapPythOnApiDocs();
+        await _app.StartAsync();
+
+        Client = _app.GetTestClient();
+        using var response = await Client.GetAsync("/openapi/v1.json");
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"GET /openapi/v1.json answered {(int)response.StatusCode}: {body}");
+        }
+        Document = JsonDocument.Parse(body).RootElement.Clone();
+        RawDocument = body;
+    }
+
+    public string RawDocument { get; private set; } = "";
+
+    public async Task DisposeAsync()
+    {
+        Client?.Dispose();
+        if (_app is not null) await _app.DisposeAsync();
+    }
+
+    private sealed class AuthStub : Auth.AuthBase;
+    private sealed class ExecuteStub : Execute.ExecuteBase;
+    private sealed class SecretsStub : Secrets.SecretsBase;
+    private sealed class AuditStub : Audit.AuditBase;
+    private sealed class SystemStub : SystemService.SystemBase;
+    private sealed class GenerateStub : Generate.GenerateBase;
+    private sealed class PackagesStub : Packages.PackagesBase;
+    private sealed class ZkStub : ZK.ZKBase;
+
+    /// <summary>Authenticates nobody: with the fallback policy, only [AllowAnonymous] endpoints answer 2xx.</summary>
+    private sealed class RefuseAll(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    {
+        public new const string Scheme = "RefuseAll";
+        protected override Task<AuthenticateResult> HandleAuthenticateAsync() => Task.FromResult(AuthenticateResult.NoResult());
+    }
+}
