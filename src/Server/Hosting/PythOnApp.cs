@@ -5,6 +5,7 @@ using PythOn.Server.Audit;
 using PythOn.Server.Auth;
 using PythOn.Server.Execution;
 using PythOn.Server.Generation;
+using PythOn.Server.OpenApi;
 using PythOn.Server.Packages;
 using PythOn.Server.RateLimiting;
 using PythOn.Server.Secrets;
@@ -43,6 +44,7 @@ public static class PythOnApp
         services.AddSingleton<ZkCodeStore>();
         services.AddSingleton<ZkFailureLimiter>();
 
+        services.AddPythOnOpenApi();
         services.AddPythOnAuthentication();
         services.AddPythOnRateLimits();
         return builder;
@@ -59,7 +61,7 @@ public static class PythOnApp
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
-        app.UseReturnsCreated();
+        app.UseTranscodedResponseFixups();
 
         app.MapGrpcService<AuthService>();
         app.MapGrpcService<SecretsService>();
@@ -71,6 +73,7 @@ public static class PythOnApp
         app.MapGrpcService<ZkService>();
         app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapGrpcReflectionService().AllowAnonymous();
+        app.MapPythOnApiDocs();
         return app;
     }
 }

@@ -6,21 +6,30 @@ namespace PythOn.Server.Hosting;
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class ReturnsCreatedAttribute : Attribute;
 
-public static class ReturnsCreatedMiddleware
+public static class TranscodedResponseMiddleware
 {
     /// <summary>
-    /// JSON transcoding always writes 200; flip it to 201 just before the response starts, for transcoded
-    /// calls of methods marked <see cref="ReturnsCreatedAttribute"/> that succeeded.
+    /// Adjusts successful REST responses just before they start, where JSON transcoding gives no hook:
+    /// 201 instead of 200 for methods marked <see cref="ReturnsCreatedAttribute"/>, and the
+    /// newline-delimited JSON content type for server-streaming methods.
     /// </summary>
-    public static IApplicationBuilder UseReturnsCreated(this IApplicationBuilder app) => app.Use((context, next) =>
+    public static IApplicationBuilder UseTranscodedResponseFixups(this IApplicationBuilder app) => app.Use((context, next) =>
     {
         var endpoint = context.GetEndpoint();
-        if (endpoint?.Metadata.GetMetadata<ReturnsCreatedAttribute>() is not null &&
-            endpoint.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>() is not null)
+        var transcoding = endpoint?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>();
+        if (transcoding is null) return next(context);
+
+        var created = endpoint!.Metadata.GetMetadata<ReturnsCreatedAttribute>() is not null;
+        var streaming = transcoding.MethodDescriptor.IsServerStreaming;
+        if (created || streaming)
         {
             context.Response.OnStarting(() =>
             {
-                if (context.Response.StatusCode == StatusCodes.Status200OK) context.Response.StatusCode = StatusCodes.Status201Created;
+                if (context.Response.StatusCode == StatusCodes.Status200OK)
+                {
+                    if (created) context.Response.StatusCode = StatusCodes.Status201Created;
+                    if (streaming) context.Response.ContentType = "application/x-ndjson; charset=utf-8";
+                }
                 return Task.CompletedTask;
             });
         }

@@ -70,13 +70,13 @@ public sealed class ApiDocsHost : IAsyncLifetime
         if (_app is not null) await _app.DisposeAsync();
     }
 
-    private sealed class AuthStub : Auth.AuthBase;
-    private sealed class ExecuteStub : Execute.ExecuteBase;
-    private sealed class SecretsStub : Secrets.SecretsBase;
-    private sealed class AuditStub : Audit.AuditBase;
+    private sealed class AuthStub : PythOn.Api.V1.Auth.AuthBase;
+    private sealed class ExecuteStub : PythOn.Api.V1.Execute.ExecuteBase;
+    private sealed class SecretsStub : PythOn.Api.V1.Secrets.SecretsBase;
+    private sealed class AuditStub : PythOn.Api.V1.Audit.AuditBase;
     private sealed class SystemStub : SystemService.SystemBase;
-    private sealed class GenerateStub : Generate.GenerateBase;
-    private sealed class PackagesStub : Packages.PackagesBase;
+    private sealed class GenerateStub : PythOn.Api.V1.Generate.GenerateBase;
+    private sealed class PackagesStub : PythOn.Api.V1.Packages.PackagesBase;
     private sealed class ZkStub : ZK.ZKBase;
 
     /// <summary>Authenticates nobody: with the fallback policy, only [AllowAnonymous] endpoints answer 2xx.</summary>
