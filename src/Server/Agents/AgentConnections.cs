@@ -25,6 +25,12 @@ public sealed class AgentConnections : IDisposable
     public IEnumerable<(string Address, SandboxAgent.SandboxAgentClient Client)> Clients =>
         _agents.Select(a => (a.Address, new SandboxAgent.SandboxAgentClient(a.Channel)));
 
+    /// <summary>A plain-words reason an address cannot work right now (a missing socket file), or null.</summary>
+    public static string? LocalProblem(string address) =>
+        address.StartsWith("unix:", StringComparison.Ordinal) && !File.Exists(address["unix:".Length..])
+            ? $"no agent socket at {address["unix:".Length..]}: is the sandbox agent running?"
+            : null;
+
     private static GrpcChannel Open(string address)
     {
         if (address.StartsWith("unix:", StringComparison.Ordinal))

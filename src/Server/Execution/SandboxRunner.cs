@@ -47,6 +47,11 @@ public sealed class SandboxRunner(AgentConnections agents, IOptions<PythOnOption
         for (var i = 0; i < clients.Count; i++)
         {
             var (address, client) = clients[(start + i) % clients.Count];
+            if (AgentConnections.LocalProblem(address) is { } problem)
+            {
+                failures.Add(problem);
+                continue;
+            }
             var call = client.Run(request, deadline: DateTime.UtcNow + plan.Timeout + DeadlineSlack, cancellationToken: cancellationToken);
             using (call)
             {

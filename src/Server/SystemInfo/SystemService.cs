@@ -85,8 +85,7 @@ public sealed class SystemService(Database db, AgentConnections agents, ModelSet
 
     private static async Task<AgentHealth> ProbeAsync(string address, SandboxAgent.SandboxAgentClient client, CancellationToken cancellationToken)
     {
-        if (address.StartsWith("unix:", StringComparison.Ordinal) && !File.Exists(address["unix:".Length..]))
-            return Unreachable(address, $"no agent socket at {address["unix:".Length..]}: is the sandbox agent running?");
+        if (AgentConnections.LocalProblem(address) is { } problem) return Unreachable(address, problem);
         try
         {
             var status = await client.GetStatusAsync(new GetStatusRequest(), deadline: DateTime.UtcNow.Add(ProbeTimeout), cancellationToken: cancellationToken);
