@@ -584,7 +584,7 @@ public sealed class PythOnClient : IDisposable
         return (new Metadata { { "authorization", "Bearer " + token } }, token);
     }
 
-    private bool CanRefresh(string? usedToken)
+    private bool CanRefresh([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? usedToken)
     {
         if (usedToken is null) return false;
         lock (_state) return _refreshToken is not null;

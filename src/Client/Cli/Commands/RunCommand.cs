@@ -1,0 +1,88 @@
+using System.CommandLine;
+using PythOn.Api.V1;
+using PythOn.Cli.Output;
+
+namespace PythOn.Cli.Commands;
+
+/// <summary>`pyth-on run FILE|-`: streams the program's output live and exits with its exit code.</summary>
+public static class RunCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create()
+    {
+        var file = new Argument<string>("FILE") { Description = "The program file, or - to read the program from stdin" };
+        var trailing = new Argument<string[]>("ARGS") { Description = "Arguments for the program (after --)", Arity = ArgumentArity.ZeroOrMore };
+        var language = Languages.Option("python or javascript (default: from the extension: .py, .js, .mjs)");
+        var timeout = TimeoutOption();
+        var args = ArgOption();
+        var env = new Option<string[]>("--env", "-e")
+        {
+            Description = "An environment variable NAME=VALUE for the program (repeatable; your secrets win on a clash)",
+            HelpName = "NAME=VALUE",
+        };
+        var noStdin = new Option<bool>("--no-stdin") { Description = "Do not pass this process's stdin to the program" };
+
+        var command = new Command("run",
+            "Run a program in the sandbox. Its stdout and stderr stream here as they are produced, stdin is passed through, " +
+            "and pyth-on exits with the program's exit code.")
+        {
+            file, trailing, language, timeout, args, env, noStdin,
+        };
+        return command.Does(async (ctx, parse, ct) =>
+        {
+            var path = parse.GetValue(file)!;
+            var lang = path == "-"
+                ? parse.GetValue(language) ?? throw CliException.Usage("reading the program from stdin needs --language python|javascript.")
+                : Languages.Resolve(parse.GetValue(language), path);
+            var request = new ExecuteRequest { Code = SourceFiles.Read(path), Language = lang };
+            if (path != "-" && !parse.GetValue(noStdin) && Console.IsInputRedirected) request.Stdin = Console.In.ReadToEnd();
+            request.Args.AddRange(parse.GetValue(args) ?? []);
+            request.Args.AddRange(parse.GetValue(trailing) ?? []);
+            if (parse.GetValue(timeout) is { } seconds) request.Timeout = seconds;
+            foreach (var pair in parse.GetValue(env) ?? [])
+            {
+                var eq = pair.IndexOf('=');
+                if (eq <= 0) throw CliException.Usage($"--env takes NAME=VALUE (got '{pair}').");
+                request.Env[pair[..eq]] = pair[(eq + 1)..];
+            }
+
+            using var client = ctx.Authenticated();
+            ExecuteResponse? result = null;
+            await foreach (var ev in client.ExecuteStreamAsync(request, ct))
+            {
+                if (ev.EventCase == ExecuteStreamEvent.EventOneofCase.Result)
+                {
+                    result = ev.Result;
+                    break;
+                }
+                if (ev.EventCase == ExecuteStreamEvent.EventOneofCase.Chunk && !ctx.Json)
+                    (ev.Chunk.Stream == OutputStream.Stderr ? Printer.Err : Printer.Out).Write(ev.Chunk.Data);
+            }
+            if (result is null) throw new CliException("the server ended the run without a result; try again.", ExitCodes.Server);
+            return Finish(ctx, result);
+        });
+    }
+
+    /// <summary>Prints the end of a run (JSON result, or notes about timeout/truncation) and returns the program's exit code.</summary>
+    public static int Finish(CliContext ctx, ExecuteResponse result)
+    {
+        if (ctx.Json)
+        {
+            Printer.Json(result);
+        }
+        else
+        {
+            if (result.TimedOut) Printer.Err.WriteLine("pyth-on: the program was stopped: it exceeded its timeout (exit code 137).");
+            if (result.OutputTruncated) Printer.Err.WriteLine("pyth-on: output was cut at the server's output cap.");
+        }
+        return result.ExitCode;
+    }
+
+    /// <summary>--timeout SECONDS.</summary>
+    public static Option<double?> TimeoutOption() =>
+        new("--timeout", "-t") { Description = "Wall-clock limit in seconds (default 10; the maximum is in `pyth-on info`)", HelpName = "SECONDS" };
+
+    /// <summary>--arg VALUE (repeatable).</summary>
+    public static Option<string[]> ArgOption() =>
+        new("--arg", "-a") { Description = "A command-line argument for the program (repeatable)", HelpName = "VALUE" };
+}
