@@ -22,6 +22,8 @@ public static class ErrorMessages
         var detail = string.IsNullOrWhiteSpace(e.Status.Detail) ? e.StatusCode.ToString() : e.Status.Detail.Trim();
         return e.StatusCode switch
         {
+            _ when SpeaksNoGrpc(e) =>
+                ($"the server at {server} does not speak gRPC on that port: use its gRPC address (port 8081 by default), not the REST one.", ExitCodes.Unavailable),
             StatusCode.Unavailable when IsConnectionFailure(e) =>
                 ($"cannot reach the server at {server}: is it running? ({Innermost(e)})", ExitCodes.Unavailable),
             StatusCode.Unavailable => ($"the server is unavailable: {detail}", ExitCodes.Unavailable),
@@ -43,6 +45,15 @@ public static class ErrorMessages
     {
         for (Exception? inner = e.Status.DebugException; inner is not null; inner = inner.InnerException)
             if (inner is SocketException or HttpRequestException) return true;
+        return false;
+    }
+
+    // An HTTP/1.1-only endpoint (e.g. the REST port) refuses HTTP/2 or never completes the handshake.
+    private static bool SpeaksNoGrpc(RpcException e)
+    {
+        for (Exception? inner = e.Status.DebugException; inner is not null; inner = inner.InnerException)
+            if (inner.Message.Contains("HTTP_1_1_REQUIRED", StringComparison.Ordinal) || inner.Message.Contains("HTTP/2 handshake", StringComparison.Ordinal))
+                return true;
         return false;
     }
 
