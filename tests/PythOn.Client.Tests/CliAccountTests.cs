@@ -167,6 +167,34 @@ public sealed class CliAccountTests(PythOnServer server)
         Assert.Contains("never from the command line", help.Stdout);
     }
 
+    [Fact]
+    public async Task Logout_forgets_the_credentials_of_that_server_only()
+    {
+        var cli = Cli.ForNewUser(server.GrpcAddress);
+        await cli.RegisterAsync();
+        Assert.Equal(0, (await cli.RunAsync("whoami")).ExitCode);
+
+        var logout = await cli.RunAsync("logout");
+        Assert.True(logout.ExitCode == 0, logout.ToString());
+        Assert.Equal($"Signed out of {server.GrpcAddress}.", logout.Stdout.Trim());
+        var root = JsonDocument.Parse(File.ReadAllText(cli.ConfigPath)).RootElement;
+        Assert.False(root.GetProperty("credentials").TryGetProperty(server.GrpcAddress, out _));
+        Assert.Equal(3, (await cli.RunAsync("whoami")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Generate_without_a_model_provider_says_the_server_cannot_and_exits_4()
+    {
+        var cli = Cli.ForNewUser(server.GrpcAddress);
+        await cli.RegisterAsync();
+
+        var generate = await cli.RunAsync("generate", "print the first 10 primes");
+
+        Assert.Equal(4, generate.ExitCode);
+        Assert.StartsWith("error: the server is unavailable: ", generate.Stderr);
+        Assert.Equal("", generate.Stdout);
+    }
+
     private static JsonElement Credentials(Cli cli)
     {
         var root = JsonDocument.Parse(File.ReadAllText(cli.ConfigPath)).RootElement;

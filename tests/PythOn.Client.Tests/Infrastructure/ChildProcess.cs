@@ -31,6 +31,8 @@ public sealed class ChildProcess : IAsyncDisposable
         };
         info.ArgumentList.Add(dll);
         foreach (var a in arguments) info.ArgumentList.Add(a);
+        // No model provider from the developer's environment: Generate must behave as "not configured".
+        info.Environment.Remove("ANTHROPIC_API_KEY");
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         var child = new ChildProcess(new Process { StartInfo = info, EnableRaisingEvents = true }) { Name = name };
