@@ -54,7 +54,7 @@ public sealed class PythOnServer : IAsyncLifetime
 
     private async Task StartAgentAsync()
     {
-        RequireDocker();
+        var image = await PrepareDockerAsync();
         var stateDir = Path.Combine(_dataDirectory, "agent-state");
         Directory.CreateDirectory(stateDir);
         _agent = ChildProcess.Start("agent", Paths.Agent, Path.GetDirectoryName(Paths.Agent)!,
@@ -90,27 +90,44 @@ public sealed class PythOnServer : IAsyncLifetime
             : $"the sandbox agent did not open {AgentSocket} within {timeout.TotalSeconds} s (is src/Sandbox.Agent merged and built?). Output:\n{_agent!.Output}");
     }
 
-    private static void RequireDocker()
+    /// <summary>
+    /// Docker running and the runtime image built, as the sandbox tests do it: scripts/ensure-docker.sh, then
+    /// scripts/build-runtime-image.sh (its last line is the image tag). Either failing fails the test with its output.
+    /// </summary>
+    private static async Task<string> PrepareDockerAsync()
     {
+        await RunScriptAsync("ensure-docker.sh", TimeSpan.FromMinutes(5));
+        var image = (await RunScriptAsync("build-runtime-image.sh", TimeSpan.FromMinutes(10))).TrimEnd().Split('\n')[^1].Trim();
+        if (!image.StartsWith("pyth-on-runtime:", StringComparison.Ordinal))
+            throw new InvalidOperationException($"scripts/build-runtime-image.sh did not print an image tag last (got '{image}').");
+        return image;
+    }
+
+    private static async Task<string> RunScriptAsync(string name, TimeSpan timeout)
+    {
+        var script = Path.Combine(Paths.RepositoryRoot, "scripts", name);
+        if (!File.Exists(script))
+            throw new InvalidOperationException($"{script} does not exist: these tests need Docker and the sandbox runtime image, which it provides.");
+        using var process = Process.Start(new ProcessStartInfo("bash", [script])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Paths.RepositoryRoot,
+        })!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
         try
         {
-            using var docker = Process.Start(new ProcessStartInfo("docker", ["image", "inspect", "pyth-on-runtime:current"])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            })!;
-            var error = docker.StandardError.ReadToEndAsync();
-            docker.StandardOutput.ReadToEnd();
-            docker.WaitForExit();
-            if (docker.ExitCode != 0)
-                throw new InvalidOperationException(
-                    $"these tests need Docker and the sandbox runtime image: `docker image inspect pyth-on-runtime:current` failed: {error.Result.Trim()} " +
-                    "(./test.sh starts dockerd and builds the image).");
+            await process.WaitForExitAsync().WaitAsync(timeout);
         }
-        catch (System.ComponentModel.Win32Exception e)
+        catch (TimeoutException)
         {
-            throw new InvalidOperationException($"these tests need Docker, and the docker command is not available: {e.Message} (./test.sh installs it).");
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"scripts/{name} did not finish within {timeout.TotalMinutes} min.\n{await stdout}\n{await stderr}");
         }
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"scripts/{name} failed (exit {process.ExitCode}): these tests need Docker.\n{await stdout}\n{await stderr}");
+        return await stdout;
     }
 
     public async Task DisposeAsync()
