@@ -19,7 +19,7 @@ public sealed class Cli(string home, string server)
     public string Server { get; } = server;
     public string ConfigPath => Path.Combine(Home, ".config", "pyth-on", "config.json");
 
-    public static Cli ForNewUser(string server) => new(Paths.TempDirectory("pyth-on-home"), server);
+    public static Cli ForNewUser(string server) => new(Paths.TempDirectory("home"), server);
 
     public Task<CliResult> RunAsync(params string[] args) => RunAsync(args, stdin: "");
 

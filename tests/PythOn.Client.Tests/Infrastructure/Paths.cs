@@ -37,9 +37,12 @@ public static class Paths
         return port;
     }
 
+    /// <summary>Everything this test run writes (homes, config files, server data); removed when the server fixture ends.</summary>
+    public static readonly string TestRoot = Path.Combine(Path.GetTempPath(), $"pyth-on-client-tests-{Environment.ProcessId}");
+
     public static string TempDirectory(string prefix)
     {
-        var dir = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)]);
+        var dir = Path.Combine(TestRoot, $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)]);
         Directory.CreateDirectory(dir);
         return dir;
     }

@@ -9,7 +9,7 @@ namespace PythOn.Client.Tests.Infrastructure;
 /// </summary>
 public sealed class PythOnServer : IAsyncLifetime
 {
-    private readonly string _dataDirectory = Paths.TempDirectory("pyth-on-server");
+    private readonly string _dataDirectory = Paths.TempDirectory("server");
     private readonly Lock _agentGate = new();
     private Task? _agentReady;
     private ChildProcess? _server;
@@ -136,7 +136,7 @@ public sealed class PythOnServer : IAsyncLifetime
         if (_server is not null) await _server.DisposeAsync();
         try
         {
-            Directory.Delete(_dataDirectory, recursive: true);
+            Directory.Delete(Paths.TestRoot, recursive: true);
         }
         catch (IOException)
         {
