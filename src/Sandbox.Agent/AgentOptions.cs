@@ -46,6 +46,9 @@ public sealed class PoolOptions
     /// <summary>SandboxContainer n runs as uid/gid UidBase+n.</summary>
     public int UidBase { get; set; } = 20000;
 
+    /// <summary>How often warm sandboxes are checked to still be running (dead ones are replaced).</summary>
+    public int HealthCheckIntervalMs { get; set; } = 15_000;
+
     /// <summary>How long a run waits for a free sandbox slot before RESOURCE_EXHAUSTED.</summary>
     public int AcquireTimeoutMs { get; set; } = 10_000;
 }

@@ -35,6 +35,21 @@ public sealed class LifecycleTests(SandboxFixture fx)
     }
 
     [Fact]
+    public async Task A_warm_sandbox_that_died_is_replaced_and_runs_still_work()
+    {
+        await WaitForFullPoolAsync();
+        var warm = (await fx.ContainersOfAsync(fx.InstanceId))
+            .First(c => c.State == "running" && c.Labels["pyth-on.language"] == "python");
+        await fx.Docker.Containers.KillContainerAsync(warm.ID, new Docker.DotNet.Models.ContainerKillParameters { Signal = "KILL" });
+        await Poll.UntilAsync(async () => !await fx.ContainerExistsAsync(warm.ID), TimeSpan.FromSeconds(15),
+            "the dead warm sandbox is dropped and removed");
+        await WaitForFullPoolAsync();
+        var run = await fx.Client.RunAsync(Runs.Python("print('ok')"));
+        Assert.Equal("ok\n", run.Stdout);
+        Assert.True(run.Started.Warm);
+    }
+
+    [Fact]
     public async Task The_used_container_is_removed_after_the_run()
     {
         var run = await fx.Client.RunAsync(Runs.Python("print('bye')"));

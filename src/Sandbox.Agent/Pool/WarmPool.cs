@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Docker.DotNet.Models;
 using Microsoft.Extensions.Options;
 using PythOn.Sandbox.Agent.Docker;
 using PythOn.Sandbox.Agent.Runtime;
@@ -22,6 +23,8 @@ public sealed class WarmPool(
     private readonly ConcurrentDictionary<string, int> _creating = new(LanguageRuntime.All.ToDictionary(l => l.Name, _ => 0));
     private readonly SemaphoreSlim _wake = new(0);
     private int _failures;
+
+    private TimeSpan HealthCheckInterval => TimeSpan.FromMilliseconds(Math.Max(100, options.Value.Pool.HealthCheckIntervalMs));
     private readonly TaskCompletionSource _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes once orphans are removed (runs wait for it so cleanup cannot race them).</summary>
@@ -59,6 +62,7 @@ public sealed class WarmPool(
         }
 
         var refill = new SemaphoreSlim(Math.Max(1, options.Value.Pool.RefillConcurrency));
+        var nextSweep = DateTime.UtcNow + HealthCheckInterval;
         while (!stop.IsCancellationRequested)
         {
             var started = 0;
@@ -85,6 +89,12 @@ public sealed class WarmPool(
                 }
             }
 
+            if (DateTime.UtcNow >= nextSweep)
+            {
+                nextSweep = DateTime.UtcNow + HealthCheckInterval;
+                await DropDeadAsync(stop);
+            }
+
             try
             {
                 var failures = Volatile.Read(ref _failures);
@@ -99,6 +109,44 @@ public sealed class WarmPool(
             catch (OperationCanceledException)
             {
                 break;
+            }
+        }
+    }
+
+    /// <summary>Drops warm sandboxes whose container is no longer running (e.g. dockerd restarted, or the
+    /// runner died), so a run never gets a dead one.</summary>
+    private async Task DropDeadAsync(CancellationToken stop)
+    {
+        HashSet<string> running;
+        try
+        {
+            var list = await docker.Client.Containers.ListContainersAsync(new ContainersListParameters
+            {
+                Filters = new Dictionary<string, IDictionary<string, bool>>
+                {
+                    ["label"] = new Dictionary<string, bool> { [$"{DockerHost.SessionLabel}={docker.SessionId}"] = true },
+                    ["status"] = new Dictionary<string, bool> { ["running"] = true },
+                },
+            }, stop);
+            running = list.Select(c => c.ID).ToHashSet();
+        }
+        catch (Exception e) when (!stop.IsCancellationRequested)
+        {
+            log.LogWarning("Could not check warm sandboxes: {Error}", e.Message);
+            return;
+        }
+        foreach (var queue in _ready.Values)
+        {
+            var count = queue.Count;
+            for (var i = 0; i < count && queue.TryDequeue(out var sandbox); i++)
+            {
+                if (running.Contains(sandbox.Id))
+                {
+                    queue.Enqueue(sandbox);
+                    continue;
+                }
+                log.LogWarning("Warm sandbox {Id} is no longer running; replacing it", sandbox.ShortId);
+                factory.DestroyInBackground(sandbox);
             }
         }
     }

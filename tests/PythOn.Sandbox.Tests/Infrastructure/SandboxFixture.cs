@@ -26,7 +26,8 @@ public sealed class SandboxFixture : IAsyncLifetime
         await Repo.RunScriptAsync("ensure-docker.sh", TimeSpan.FromMinutes(5));
         Image = (await Repo.RunScriptAsync("build-runtime-image.sh", TimeSpan.FromMinutes(10))).Split('\n')[^1].Trim();
         Assert.StartsWith("pyth-on-runtime:", Image);
-        Agent = await AgentProcess.StartAsync(Path.Combine(Dir, "agent"), InstanceId, Image, PythonPool, JavaScriptPool);
+        Agent = await AgentProcess.StartAsync(Path.Combine(Dir, "agent"), InstanceId, Image, PythonPool, JavaScriptPool,
+            new Dictionary<string, string> { ["Agent__Pool__HealthCheckIntervalMs"] = "500" });
     }
 
     public async Task DisposeAsync()
