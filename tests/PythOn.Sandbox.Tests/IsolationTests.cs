@@ -47,6 +47,17 @@ public sealed class IsolationTests(SandboxFixture fx)
     }
 
     [Fact]
+    public async Task Python_program_cannot_read_the_runners_memory_or_environment()
+    {
+        var run = await fx.Client.RunAsync(Runs.Python(
+            "import os\nppid = os.getppid()\nprint(open(f'/proc/{ppid}/cmdline', 'rb').read().split(b'\\0')[2].decode())\n" +
+            "for name in ['mem', 'environ']:\n    try:\n        open(f'/proc/{ppid}/{name}', 'rb').read(1)\n        print(name, 'readable')\n" +
+            "    except OSError as e:\n        print(name, e.errno)"));
+        // The parent is the runner that read the job; it is non-dumpable, so its /proc files are closed to the program.
+        Assert.Equal("/opt/pyth-on/runner.py\nmem 13\nenviron 13\n", run.Stdout);
+    }
+
+    [Fact]
     public async Task Io_uring_setup_is_blocked_by_seccomp()
     {
         var run = await fx.Client.RunAsync(Runs.Python(
