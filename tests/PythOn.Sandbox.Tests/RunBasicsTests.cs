@@ -33,6 +33,17 @@ public sealed class RunBasicsTests(SandboxFixture fx)
     }
 
     [Fact]
+    public async Task Python_multiprocessing_pool_works_in_the_sandbox()
+    {
+        var run = await fx.Client.RunAsync(Runs.Python(
+            "import multiprocessing as mp\n\ndef square(x):\n    return x * x\n\n" +
+            "if __name__ == '__main__':\n    for method in ('fork', 'spawn'):\n" +
+            "        with mp.get_context(method).Pool(2) as pool:\n            print(method, pool.map(square, [1, 2, 3]))"));
+        Assert.Equal("fork [1, 4, 9]\nspawn [1, 4, 9]\n", run.Stdout);
+        Assert.Equal(0, run.Result.ExitCode);
+    }
+
+    [Fact]
     public async Task Python_program_reads_its_stdin()
     {
         var request = Runs.Python("import sys\ndata = sys.stdin.read()\nprint(data.upper(), end='')");

@@ -174,7 +174,16 @@ public sealed class RunExecutor(
         ct.ThrowIfCancellationRequested();
 
         var exitClock = Stopwatch.StartNew();
-        var (exitCode, oomKilled) = await ExitStatusAsync(sandbox);
+        int exitCode;
+        bool oomKilled;
+        try
+        {
+            (exitCode, oomKilled) = await ExitStatusAsync(sandbox);
+        }
+        catch (Exception e) when (e is DockerApiException or HttpRequestException or OperationCanceledException)
+        {
+            throw new RunRejectedException(RunRejection.Unavailable, $"lost track of sandbox {sandbox.ShortId}: {e.Message}");
+        }
         var exitUs = (ulong)exitClock.Elapsed.TotalMicroseconds;
 
         var result = new RunResult
