@@ -12,13 +12,14 @@ public abstract class AuditLogApiTests(ITestServer server) : IAsyncLifetime
     private const int SecretsPut = 5;
     private TestUser _user = null!;
 
-    /// <summary>One account with a known history: register, then five secret puts (six entries).</summary>
-    public async Task InitializeAsync()
+    /// <summary>One account with a known history, shared by the read-only tests: register, then five secret puts (six entries).</summary>
+    public async Task InitializeAsync() => _user = await server.SharedAsync("audit user", async () =>
     {
-        _user = await Users.RegisterAsync(server.Rest);
+        var user = await Users.RegisterAsync(server.Rest);
         for (var i = 0; i < SecretsPut; i++)
-            (await server.Rest.PutAsync($"/api/v1/secrets/AUDITED_{i}", new { value = $"audited-value-{i}" }, _user.Key)).Expect(HttpStatusCode.OK);
-    }
+            (await server.Rest.PutAsync($"/api/v1/secrets/AUDITED_{i}", new { value = $"audited-value-{i}" }, user.Key)).Expect(HttpStatusCode.OK);
+        return user;
+    });
 
     public Task DisposeAsync() => Task.CompletedTask;
 

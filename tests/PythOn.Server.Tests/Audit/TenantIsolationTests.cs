@@ -11,17 +11,21 @@ public abstract class TenantIsolationTests(ITestServer server) : IAsyncLifetime
     private TestUser _alice = null!;
     private TestUser _bob = null!;
 
-    public async Task InitializeAsync()
+    /// <summary>
+    /// Alice with a secret, two packages and a multi-page audit log, and Bob with nothing: shared by the tests, in
+    /// which Bob's attempts on Alice's data must fail (so nothing changes).
+    /// </summary>
+    public async Task InitializeAsync() => (_alice, _bob) = await server.SharedAsync("isolation: alice and bob", async () =>
     {
-        _alice = await Users.RegisterAsync(server.Rest);
-        _bob = await Users.RegisterAsync(server.Rest);
-        (await server.Rest.PutAsync("/api/v1/secrets/ALICE_ONLY", new { value = "alice-secret-value" }, _alice.Key)).Expect(HttpStatusCode.OK);
-        (await server.Rest.PostAsync("/api/v1/packages", new { language = "python", package = "requests" }, _alice.Key)).Expect(HttpStatusCode.OK);
-        (await server.Rest.PostAsync("/api/v1/packages", new { language = "javascript", package = "@scope/pkg" }, _alice.Key)).Expect(HttpStatusCode.OK);
-        // Enough entries for Alice's log to have a second page.
+        var alice = await Users.RegisterAsync(server.Rest);
+        var bob = await Users.RegisterAsync(server.Rest);
+        (await server.Rest.PutAsync("/api/v1/secrets/ALICE_ONLY", new { value = "alice-secret-value" }, alice.Key)).Expect(HttpStatusCode.OK);
+        (await server.Rest.PostAsync("/api/v1/packages", new { language = "python", package = "requests" }, alice.Key)).Expect(HttpStatusCode.OK);
+        (await server.Rest.PostAsync("/api/v1/packages", new { language = "javascript", package = "@scope/pkg" }, alice.Key)).Expect(HttpStatusCode.OK);
         for (var i = 0; i < 3; i++)
-            (await server.Rest.PutAsync($"/api/v1/secrets/ALICE_{i}", new { value = $"alice-{i}-value" }, _alice.Key)).Expect(HttpStatusCode.OK);
-    }
+            (await server.Rest.PutAsync($"/api/v1/secrets/ALICE_{i}", new { value = $"alice-{i}-value" }, alice.Key)).Expect(HttpStatusCode.OK);
+        return Tuple.Create(alice, bob);
+    });
 
     public Task DisposeAsync() => Task.CompletedTask;
 

@@ -11,11 +11,9 @@ public abstract class AuthenticationTests(ITestServer server) : IAsyncLifetime
     private TestUser _alice = null!;
     private TestUser _bob = null!;
 
-    public async Task InitializeAsync()
-    {
-        _alice = await Users.RegisterAsync(server.Rest);
-        _bob = await Users.RegisterAsync(server.Rest);
-    }
+    public async Task InitializeAsync() =>
+        (_alice, _bob) = await server.SharedAsync("authentication: alice and bob",
+            async () => Tuple.Create(await Users.RegisterAsync(server.Rest), await Users.RegisterAsync(server.Rest)));
 
     public Task DisposeAsync() => Task.CompletedTask;
 

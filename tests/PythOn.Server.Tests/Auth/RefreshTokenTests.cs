@@ -69,6 +69,17 @@ public abstract class RefreshTokenTests(ITestServer server)
     }
 
     [Fact]
+    public async Task A_refresh_token_redeemed_concurrently_succeeds_at_most_once()
+    {
+        var user = await Users.RegisterAsync(server.Rest);
+
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => RefreshOverRest(user.RefreshToken)));
+
+        Assert.Single(attempts, r => r.Status == HttpStatusCode.OK);
+        Assert.All(attempts.Where(r => r.Status != HttpStatusCode.OK), r => r.ExpectStatusBody(HttpStatusCode.Unauthorized, 16));
+    }
+
+    [Fact]
     public async Task An_unknown_refresh_token_is_refused_with_401() =>
         (await RefreshOverRest("pyrt_" + new string('A', 43))).ExpectStatusBody(HttpStatusCode.Unauthorized, 16);
 

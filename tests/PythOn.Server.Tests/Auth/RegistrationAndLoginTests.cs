@@ -175,6 +175,17 @@ public abstract partial class RegistrationAndLoginTests(ITestServer server)
             server.Rpc.Auth.RegisterAsync(new AuthRequest { Email = email.ToLowerInvariant(), Password = Users.Password }));
     }
 
+    [Fact]
+    public async Task Concurrent_registrations_of_one_email_create_exactly_one_account()
+    {
+        var email = Users.UniqueEmail("race");
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 4).Select(i =>
+            server.Rest.PostAsync("/api/register", new { email = i % 2 == 0 ? email : email.ToUpperInvariant(), password = Users.Password })));
+
+        Assert.Single(attempts, r => r.Status == HttpStatusCode.Created);
+        Assert.All(attempts.Where(r => r.Status != HttpStatusCode.Created), r => r.ExpectStatusBody(HttpStatusCode.Conflict, 6));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("not-an-email")]

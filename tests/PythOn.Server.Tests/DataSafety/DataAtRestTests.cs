@@ -6,116 +6,134 @@ using PythOn.Server.Tests.Infrastructure;
 namespace PythOn.Server.Tests.DataSafety;
 
 /// <summary>
-/// What reaches the disk and the logs of a real server process: no secret value, API key, password or token in
-/// clear, and owner-only key files.
+/// One real server life on one data directory, recorded for the tests below: a first process (verbose logging)
+/// stores credentials and secrets over REST and gRPC and is stopped gracefully; a second process on the same
+/// directory stores more and is killed with SIGKILL, leaving LiteDB's -log file behind. The data files are read
+/// after each end.
 /// </summary>
-public sealed class DataAtRestTests
+public sealed class DataAtRestFixture : IAsyncLifetime
 {
-    /// <summary>Every file under the data directory (the LiteDB file, its -log file, key files), as bytes.</summary>
-    private static Dictionary<string, byte[]> ReadDataFiles(string directory) =>
-        Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
+    public List<string> SecretValues { get; } = [];
+    public List<string> Credentials { get; } = [];
+    public List<string> Emails { get; } = [];
+    public Dictionary<string, byte[]> FilesAfterStop { get; private set; } = [];
+    public Dictionary<string, byte[]> FilesAfterKill { get; private set; } = [];
+    public string Logs { get; private set; } = "";
+    public Dictionary<string, UnixFileMode?> KeyFileModes { get; } = [];
+    public string[] StrayFiles { get; private set; } = [];
 
-    private static List<string> FilesContaining(Dictionary<string, byte[]> files, string text)
+    public async Task InitializeAsync()
     {
-        var patterns = new[] { Encoding.UTF8.GetBytes(text), Encoding.Unicode.GetBytes(text) };
-        return files.Where(f => patterns.Any(p => f.Value.AsSpan().IndexOf(p) >= 0)).Select(f => Path.GetFileName(f.Key)).ToList();
-    }
-
-    private static void AssertNowhere(Dictionary<string, byte[]> files, string what, string text)
-    {
-        var found = FilesContaining(files, text);
-        Assert.True(found.Count == 0, $"{what} found in clear in {string.Join(", ", found)}");
-    }
-
-    private static async Task<(TestUser User, string[] Values)> StoreSecretsAsync(ServerProcess server)
-    {
-        var user = await Users.RegisterAsync(server.Rest);
-        var restValue = $"rest-secret-{Guid.NewGuid():N}";
-        var grpcValue = $"grpc-secret-{Guid.NewGuid():N}";
-        (await server.Rest.PutAsync("/api/v1/secrets/REST_SECRET", new { value = restValue }, user.Key)).Expect(HttpStatusCode.OK);
-        await server.Rpc.Secrets.PutSecretAsync(new PutSecretRequest { Name = "GRPC_SECRET", Secret = new SecretInput { Value = grpcValue } }, user.Jwt.Metadata);
-        return (user, [restValue, grpcValue]);
-    }
-
-    [Fact]
-    public async Task Secret_values_are_not_in_clear_in_the_data_files_after_kill_9()
-    {
-        await using var server = await ServerProcess.StartAsync();
-        var (user, values) = await StoreSecretsAsync(server);
-        server.Kill();
-
-        var files = ReadDataFiles(server.DataDirectory);
-
-        Assert.NotEmpty(FilesContaining(files, user.Email)); // the scan does see what was written
-        Assert.NotEmpty(FilesContaining(files, "REST_SECRET"));
-        foreach (var value in values) AssertNowhere(files, "a secret value", value);
-    }
-
-    [Fact]
-    public async Task Secret_values_are_not_in_clear_in_the_data_files_after_a_graceful_stop()
-    {
-        await using var server = await ServerProcess.StartAsync();
-        var (user, values) = await StoreSecretsAsync(server);
-        await server.StopAsync();
-
-        var files = ReadDataFiles(server.DataDirectory);
-
-        Assert.NotEmpty(FilesContaining(files, user.Email));
-        foreach (var value in values) AssertNowhere(files, "a secret value", value);
-    }
-
-    [Fact]
-    public async Task Secret_values_do_not_appear_in_the_server_logs()
-    {
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
+        await using var first = await ServerProcess.StartAsync(new Dictionary<string, string>
         {
             ["Logging:LogLevel:Default"] = "Debug",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Debug",
         });
-        var (user, values) = await StoreSecretsAsync(server);
-        // Refused requests carrying the value must not echo it either.
-        (await server.Rest.PutAsync("/api/v1/secrets/bad-name", new { value = values[0] }, user.Key)).Expect(HttpStatusCode.BadRequest);
-        (await server.Rest.PutAsync("/api/v1/secrets/UNAUTHENTICATED", new { value = values[0] }, Credentials.ApiKey("pyapi_nope"))).Expect(HttpStatusCode.Unauthorized);
-        await server.StopAsync();
-
-        var output = server.Output;
-
-        Assert.Contains("/api/v1/secrets/REST_SECRET", output); // the log is captured and verbose
-        foreach (var value in values) Assert.DoesNotContain(value, output);
-        Assert.DoesNotContain(user.Password, output);
-        Assert.DoesNotContain(user.ApiKey, output);
-    }
-
-    [Fact]
-    public async Task API_keys_passwords_and_refresh_tokens_are_not_stored_in_clear()
-    {
-        await using var server = await ServerProcess.StartAsync();
-        var password = $"Pw-{Guid.NewGuid():N}";
-        var user = await Users.RegisterAsync(server.Rest, password: password);
-        var login = (await server.Rest.PostAsync("/api/login", new { email = user.Email, password })).Expect(HttpStatusCode.OK).Json;
-        server.Kill();
-
-        var files = ReadDataFiles(server.DataDirectory);
-
-        Assert.NotEmpty(FilesContaining(files, user.Email));
-        AssertNowhere(files, "the API key", user.ApiKey);
-        AssertNowhere(files, "the API key's random part", user.ApiKey["pyapi_".Length..]);
-        AssertNowhere(files, "the password", password);
-        AssertNowhere(files, "a refresh token", user.RefreshToken);
-        AssertNowhere(files, "a refresh token", login.Str("refreshToken"));
-    }
-
-    [Fact]
-    public async Task Generated_key_files_are_readable_by_the_owner_only()
-    {
-        await using var server = await ServerProcess.StartAsync();
-
+        await StoreAsync(first, "first");
         foreach (var name in new[] { "jwt-signing.key", "secrets.key" })
         {
-            var path = Path.Combine(server.DataDirectory, name);
-            Assert.True(File.Exists(path), $"{name} was not generated");
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+            var path = Path.Combine(first.DataDirectory, name);
+            KeyFileModes[name] = File.Exists(path) ? File.GetUnixFileMode(path) : null;
         }
-        Assert.Empty(Directory.EnumerateFiles(server.DataDirectory, "*.tmp"));
+        await first.StopAsync();
+        FilesAfterStop = ReadDataFiles(first.DataDirectory);
+        var logs = first.Output;
+
+        await using var second = await first.RestartAsync();
+        await StoreAsync(second, "second");
+        second.Kill();
+        FilesAfterKill = ReadDataFiles(second.DataDirectory);
+        Logs = logs + second.Output;
+        StrayFiles = Directory.EnumerateFiles(second.DataDirectory, "*.tmp").ToArray();
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private async Task StoreAsync(ServerProcess server, string life)
+    {
+        var password = $"Pw-{life}-{Guid.NewGuid():N}";
+        var user = await Users.RegisterAsync(server.Rest, Users.UniqueEmail(life), password);
+        var login = (await server.Rest.PostAsync("/api/login", new { email = user.Email, password })).Expect(HttpStatusCode.OK).Json;
+        var refreshed = (await server.Rest.PostAsync("/api/refresh", new { refreshToken = login.Str("refreshToken") })).Expect(HttpStatusCode.OK).Json;
+        Emails.Add(user.Email);
+        Credentials.AddRange([password, user.ApiKey, user.ApiKey["pyapi_".Length..], user.RefreshToken, login.Str("refreshToken"), refreshed.Str("refreshToken")]);
+
+        var restValue = $"rest-secret-{life}-{Guid.NewGuid():N}";
+        var grpcValue = $"grpc-secret-{life}-{Guid.NewGuid():N}";
+        SecretValues.AddRange([restValue, grpcValue]);
+        (await server.Rest.PutAsync("/api/v1/secrets/REST_SECRET", new { value = restValue }, user.Key)).Expect(HttpStatusCode.OK);
+        await server.Rpc.Secrets.PutSecretAsync(new PutSecretRequest { Name = "GRPC_SECRET", Secret = new SecretInput { Value = grpcValue } }, user.Jwt.Metadata);
+        // Refused requests that carry a value must not leak it either.
+        (await server.Rest.PutAsync("/api/v1/secrets/bad-name", new { value = restValue }, user.Key)).Expect(HttpStatusCode.BadRequest);
+        (await server.Rest.PutAsync("/api/v1/secrets/NO_AUTH", new { value = restValue }, Infrastructure.Credentials.ApiKey("pyapi_nope"))).Expect(HttpStatusCode.Unauthorized);
+        (await server.Rest.SendAsync(HttpMethod.Put, "/api/v1/secrets/MALFORMED", $$"""{"value": "{{restValue}}" """, user.Key)).Expect(HttpStatusCode.BadRequest);
+    }
+
+    /// <summary>Every file under the data directory (the LiteDB file, its -log file, key files), as bytes.</summary>
+    private static Dictionary<string, byte[]> ReadDataFiles(string directory) =>
+        Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).ToDictionary(Path.GetFileName, File.ReadAllBytes)!;
+
+    /// <summary>The files holding <paramref name="text"/> as UTF-8 or UTF-16.</summary>
+    public static List<string> FilesContaining(Dictionary<string, byte[]> files, string text)
+    {
+        var patterns = new[] { Encoding.UTF8.GetBytes(text), Encoding.Unicode.GetBytes(text) };
+        return files.Where(f => patterns.Any(p => f.Value.AsSpan().IndexOf(p) >= 0)).Select(f => f.Key).ToList();
+    }
+}
+
+/// <summary>No secret value, API key, password or refresh token in clear on disk or in the logs; owner-only key files.</summary>
+public sealed class DataAtRestTests(DataAtRestFixture life) : IClassFixture<DataAtRestFixture>
+{
+    private static void AssertNowhere(Dictionary<string, byte[]> files, IEnumerable<string> values, string what)
+    {
+        foreach (var value in values)
+        {
+            var found = DataAtRestFixture.FilesContaining(files, value);
+            Assert.True(found.Count == 0, $"{what} '{value}' found in clear in {string.Join(", ", found)}");
+        }
+    }
+
+    [Fact]
+    public void The_scan_sees_what_the_server_wrote()
+    {
+        // Guards the negative assertions below: the emails (stored in clear) are found in the same bytes.
+        foreach (var email in life.Emails) Assert.NotEmpty(DataAtRestFixture.FilesContaining(life.FilesAfterKill, email));
+        Assert.NotEmpty(DataAtRestFixture.FilesContaining(life.FilesAfterStop, life.Emails[0]));
+        // After SIGKILL the second life's writes sit in LiteDB's -log file: it is part of the scan.
+        Assert.Contains("pyth-on-log.db", DataAtRestFixture.FilesContaining(life.FilesAfterKill, life.Emails[1]));
+    }
+
+    [Fact]
+    public void Secret_values_are_not_in_clear_in_the_data_files_after_a_graceful_stop() =>
+        AssertNowhere(life.FilesAfterStop, life.SecretValues, "a secret value");
+
+    [Fact]
+    public void Secret_values_are_not_in_clear_in_the_data_files_or_the_LiteDB_log_after_kill_9() =>
+        AssertNowhere(life.FilesAfterKill, life.SecretValues, "a secret value");
+
+    [Fact]
+    public void API_keys_passwords_and_refresh_tokens_are_not_stored_in_clear()
+    {
+        AssertNowhere(life.FilesAfterStop, life.Credentials, "a credential");
+        AssertNowhere(life.FilesAfterKill, life.Credentials, "a credential");
+    }
+
+    [Fact]
+    public void Secret_values_and_credentials_do_not_appear_in_the_server_logs()
+    {
+        Assert.Contains("/api/v1/secrets/REST_SECRET", life.Logs); // the log was captured, at Debug level
+        foreach (var value in life.SecretValues.Concat(life.Credentials)) Assert.DoesNotContain(value, life.Logs);
+    }
+
+    [Fact]
+    public void Generated_key_files_are_readable_and_writable_by_the_owner_only()
+    {
+        Assert.Equal(2, life.KeyFileModes.Count);
+        foreach (var (name, mode) in life.KeyFileModes)
+        {
+            Assert.True(mode is not null, $"{name} was not generated");
+            Assert.True(mode == (UnixFileMode.UserRead | UnixFileMode.UserWrite), $"{name} has mode {mode}");
+        }
+        Assert.Empty(life.StrayFiles);
     }
 }

@@ -55,7 +55,7 @@ public sealed class ServerProcess : ITestServer
     }
 
     /// <summary>Starts a server on a new temporary data directory (deleted on dispose).</summary>
-    /// <param name="settings">Configuration keys and values, e.g. {"PythOn:RateLimits:AuthPerMinute": "3"}, over <see cref="TestServers.GenerousLimits"/>.</param>
+    /// <param name="settings">Configuration keys and values, e.g. {"PythOn:RateLimits:AuthPerMinute": "3"}, over <see cref="TestServers.SuiteDefaults"/>.</param>
     public static Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null) =>
         StartAsync(TempDirectories.Create("process"),
             TestServers.WithDefaults(settings?.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)))

@@ -13,6 +13,19 @@ public interface ITestServer : IAsyncDisposable
 
 public static class TestServerExtensions
 {
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ITestServer, System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<object>>>> Shared = new();
+
+    /// <summary>
+    /// Creates something once per server (e.g. accounts with a known history) and hands the same instance to every
+    /// test that asks with the same key: registration costs an Argon2 hash, so read-only tests share accounts.
+    /// </summary>
+    public static async Task<T> SharedAsync<T>(this ITestServer server, string key, Func<Task<T>> create) where T : class
+    {
+        var entries = Shared.GetOrCreateValue(server);
+        var entry = entries.GetOrAdd(key, _ => new Lazy<Task<object>>(async () => await create()));
+        return (T)await entry.Value;
+    }
+
     /// <summary>The JWT signing key the server generated into its data directory.</summary>
     public static SecurityKey JwtSigningKey(this ITestServer server) =>
         new SymmetricSecurityKey(Convert.FromBase64String(File.ReadAllText(Path.Combine(server.DataDirectory, "jwt-signing.key")).Trim()));
@@ -52,20 +65,24 @@ public static class TestServers
         await ServerProcess.StartAsync(settings.ToDictionary(s => s.Key, s => s.Value ?? ""));
 
     /// <summary>
-    /// Rate limits high enough that the shared servers never throttle the suite (every test calls from 127.0.0.1);
-    /// the rate-limit tests override them with small values.
+    /// Settings of every test server unless a test overrides them: rate limits high enough that the shared servers
+    /// never throttle the suite (every test calls from 127.0.0.1; the rate-limit tests set small values), a sandbox
+    /// agent address where no agent can be listening, and no model provider, so results don't depend on the machine.
     /// </summary>
-    public static readonly IReadOnlyDictionary<string, string> GenerousLimits = new Dictionary<string, string>
+    public static readonly IReadOnlyDictionary<string, string> SuiteDefaults = new Dictionary<string, string>
     {
         ["PythOn:RateLimits:AuthPerMinute"] = "100000",
         ["PythOn:RateLimits:UserPerMinute"] = "100000",
         ["PythOn:RateLimits:AnonymousPerMinute"] = "100000",
+        ["PythOn:Agents:0"] = "unix:/nonexistent/pyth-on-tests/agent.sock",
+        ["PythOn:Model:Provider"] = "",
+        ["ANTHROPIC_API_KEY"] = "",
     };
 
-    /// <summary><see cref="GenerousLimits"/> overlaid with <paramref name="settings"/>.</summary>
+    /// <summary><see cref="SuiteDefaults"/> overlaid with <paramref name="settings"/>.</summary>
     public static Dictionary<string, string?> WithDefaults(IEnumerable<KeyValuePair<string, string?>>? settings)
     {
-        var merged = GenerousLimits.ToDictionary(s => s.Key, s => (string?)s.Value);
+        var merged = SuiteDefaults.ToDictionary(s => s.Key, s => (string?)s.Value);
         foreach (var (key, value) in settings ?? []) merged[key] = value;
         return merged;
     }

@@ -10,7 +10,8 @@ public abstract class SecretsApiTests(ITestServer server) : IAsyncLifetime
 {
     private TestUser _user = null!;
 
-    public async Task InitializeAsync() => _user = await Users.RegisterAsync(server.Rest);
+    /// <summary>Shared by the tests of the class: each works on secret names of its own.</summary>
+    public async Task InitializeAsync() => _user = await server.SharedAsync("secrets user", () => Users.RegisterAsync(server.Rest));
 
     public Task DisposeAsync() => Task.CompletedTask;
 

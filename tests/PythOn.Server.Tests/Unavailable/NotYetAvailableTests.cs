@@ -13,7 +13,7 @@ public abstract class NotYetAvailableTests(ITestServer server) : IAsyncLifetime
 {
     private TestUser _user = null!;
 
-    public async Task InitializeAsync() => _user = await Users.RegisterAsync(server.Rest);
+    public async Task InitializeAsync() => _user = await server.SharedAsync("unavailable user", () => Users.RegisterAsync(server.Rest));
 
     public Task DisposeAsync() => Task.CompletedTask;
 
