@@ -3,7 +3,7 @@ using Grpc.Core;
 using PythOn.Api.V1;
 using PythOn.Server.Tests.Infrastructure;
 
-namespace PythOn.Server.Tests.Limits;
+namespace PythOn.Server.Tests.ConfiguredLimits;
 
 /// <summary>An in-process server with small per-user limits.</summary>
 public sealed class SmallLimitsServer() : InProcessServer(new Dictionary<string, string?>
