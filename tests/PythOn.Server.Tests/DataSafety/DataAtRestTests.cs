@@ -33,7 +33,7 @@ public sealed class DataAtRestFixture : IAsyncLifetime
         foreach (var name in new[] { "jwt-signing.key", "secrets.key" })
         {
             var path = Path.Combine(first.DataDirectory, name);
-            KeyFileModes[name] = File.Exists(path) ? File.GetUnixFileMode(path) : null;
+            KeyFileModes[name] = File.Exists(path) && !OperatingSystem.IsWindows() ? File.GetUnixFileMode(path) : null;
         }
         await first.StopAsync();
         FilesAfterStop = ReadDataFiles(first.DataDirectory);
@@ -71,7 +71,7 @@ public sealed class DataAtRestFixture : IAsyncLifetime
 
     /// <summary>Every file under the data directory (the LiteDB file, its -log file, key files), as bytes.</summary>
     private static Dictionary<string, byte[]> ReadDataFiles(string directory) =>
-        Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).ToDictionary(Path.GetFileName, File.ReadAllBytes)!;
+        Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
 
     /// <summary>The files holding <paramref name="text"/> as UTF-8 or UTF-16.</summary>
     public static List<string> FilesContaining(Dictionary<string, byte[]> files, string text)
