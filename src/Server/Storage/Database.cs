@@ -16,7 +16,9 @@ public sealed class Database : IDisposable
         Path = System.IO.Path.Combine(directory, "pyth-on.db");
         // Direct mode: this process owns the file. Every insert/update commits (and writes its log page)
         // before it returns, so an acknowledged write survives kill -9.
-        _db = new LiteDatabase(new ConnectionString { Filename = Path, Connection = ConnectionType.Direct });
+        // LiteDB's default mapper stores "" as null and trims strings; records hold exact values ("" included).
+        var mapper = new BsonMapper { EmptyStringToNull = false, TrimWhitespace = false };
+        _db = new LiteDatabase(new ConnectionString { Filename = Path, Connection = ConnectionType.Direct }, mapper);
 
         Users.EnsureIndex(u => u.Email, unique: true);
         ApiKeys.EnsureIndex(k => k.KeyHash, unique: true);
