@@ -6,14 +6,21 @@ using PythOn.Server.Tests.Infrastructure;
 namespace PythOn.Server.Tests.Unavailable;
 
 /// <summary>
-/// Execute, ExecuteStream, Generate and the ZK service are not wired to a sandbox or model yet: they must answer
-/// UNAVAILABLE (REST 503 with a google.rpc.Status body), never made-up output.
+/// Test servers point at an agent address where nothing listens and configure no model: every RPC that runs code
+/// or asks a model must answer UNAVAILABLE (REST 503 with a google.rpc.Status body) saying why, never made-up output.
 /// </summary>
-public abstract class NotYetAvailableTests(ITestServer server) : IAsyncLifetime
+public abstract class NoSandboxOrModelTests(ITestServer server) : IAsyncLifetime
 {
     private TestUser _user = null!;
 
-    public async Task InitializeAsync() => _user = await server.SharedAsync("unavailable user", () => Users.RegisterAsync(server.Rest));
+    public async Task InitializeAsync()
+    {
+        _user = await server.SharedAsync("unavailable user", () => Users.RegisterAsync(server.Rest));
+        // A stored program, so ExecuteCode gets as far as the sandbox.
+        var stored = await server.Rest.SendAsync(HttpMethod.Put, "/api/v1/zk/code/stored",
+            $$"""{"encryptedPayload":{{Payload}},"language":"python","description":"d"}""", _user.Key);
+        Assert.Equal(HttpStatusCode.OK, stored.Status);
+    }
 
     public Task DisposeAsync() => Task.CompletedTask;
 
@@ -24,11 +31,7 @@ public abstract class NotYetAvailableTests(ITestServer server) : IAsyncLifetime
         { "POST", "/api/v1/execute", """{"code":"print('hi')","language":"python"}""" },
         { "POST", "/api/v1/execute/stream", """{"code":"print('hi')","language":"python"}""" },
         { "POST", "/api/v1/generate", """{"prompt":"print hello"}""" },
-        { "POST", "/api/v1/zk/encrypt", """{"code":"print('hi')","masterPassword":"MyS3cur3P@ss!"}""" },
-        { "PUT", "/api/v1/zk/code/scraper", $$"""{"encryptedPayload":{{Payload}},"language":"python","description":"My encrypted scraper"}""" },
-        { "DELETE", "/api/v1/zk/code/scraper", null },
-        { "GET", "/api/v1/zk/code", null },
-        { "POST", "/api/v1/zk/execute/scraper", """{"masterPassword":"MyS3cur3P@ss!","packages":["requests"]}""" },
+        { "POST", "/api/v1/zk/execute/stored", """{"masterPassword":"MyS3cur3P@ss!"}""" },
     };
 
     [Theory]
@@ -39,13 +42,12 @@ public abstract class NotYetAvailableTests(ITestServer server) : IAsyncLifetime
 
         var json = response.ExpectStatusBody(HttpStatusCode.ServiceUnavailable, 14);
         Assert.Equal(["code", "details", "message"], json.PropertyNames().Order(StringComparer.Ordinal));
-        Assert.Contains("not available", json.Str("message"));
+        Assert.Matches("no sandbox agent is reachable|not configured|not available", json.Str("message"));
     }
 
     public static TheoryData<string> Methods =>
     [
-        "Execute.Execute", "Execute.ExecuteStream", "Generate.Generate",
-        "ZK.Encrypt", "ZK.StoreCode", "ZK.DeleteCode", "ZK.ListCode", "ZK.ExecuteCode",
+        "Execute.Execute", "Execute.ExecuteStream", "Generate.Generate", "ZK.ExecuteCode",
     ];
 
     [Theory]
@@ -65,23 +67,15 @@ public abstract class NotYetAvailableTests(ITestServer server) : IAsyncLifetime
                 Assert.Fail($"the stream ended normally with {events.Count} events");
             },
             "Generate.Generate" => async () => await rpc.Generate.GenerateAsync(new GenerateRequest { Prompt = "print hello" }, auth),
-            "ZK.Encrypt" => async () => await rpc.Zk.EncryptAsync(new EncryptRequest { Code = "print(1)", MasterPassword = "MyS3cur3P@ss!" }, auth),
-            "ZK.StoreCode" => async () => await rpc.Zk.StoreCodeAsync(new StoreCodeRequest
-            {
-                Name = "scraper", Language = "python",
-                EncryptedPayload = new ZKPayload { V = 1, Salt = "AAAAAAAAAAAAAAAAAAAAAA==", Nonce = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", Ciphertext = "AAAAAAAAAAAAAAAAAAAAAA==" },
-            }, auth),
-            "ZK.DeleteCode" => async () => await rpc.Zk.DeleteCodeAsync(new DeleteCodeRequest { Name = "scraper" }, auth),
-            "ZK.ListCode" => async () => await rpc.Zk.ListCodeAsync(new ListCodeRequest(), auth),
-            "ZK.ExecuteCode" => async () => await rpc.Zk.ExecuteCodeAsync(new ExecuteCodeRequest { Name = "scraper", MasterPassword = "MyS3cur3P@ss!" }, auth),
+            "ZK.ExecuteCode" => async () => await rpc.Zk.ExecuteCodeAsync(new ExecuteCodeRequest { Name = "stored", MasterPassword = "MyS3cur3P@ss!" }, auth),
             _ => throw new ArgumentOutOfRangeException(nameof(method)),
         };
 
         var error = await RpcAssert.FailsWith(StatusCode.Unavailable, call);
-        Assert.Contains("not available", error.Status.Detail);
+        Assert.Matches("no sandbox agent is reachable|not configured|not available", error.Status.Detail);
     }
 }
 
-public sealed class NotYetAvailableInProcess(InProcessServer server) : NotYetAvailableTests(server), IClassFixture<InProcessServer>;
+public sealed class NoSandboxOrModelInProcess(InProcessServer server) : NoSandboxOrModelTests(server), IClassFixture<InProcessServer>;
 
-public sealed class NotYetAvailableOverRealProcess(ProcessServerFixture server) : NotYetAvailableTests(server), IClassFixture<ProcessServerFixture>;
+public sealed class NoSandboxOrModelOverRealProcess(ProcessServerFixture server) : NoSandboxOrModelTests(server), IClassFixture<ProcessServerFixture>;
