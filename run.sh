@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Starts Pyth-On with defaults on this machine: installs and starts Docker when missing, builds the sandbox
+# runtime image when missing, builds the solution, then runs the sandbox agent and the server until Ctrl-C.
+#   REST  http://127.0.0.1:8080   (PYTH_ON_REST_URL)
+#   gRPC  http://127.0.0.1:8081   (PYTH_ON_GRPC_URL)
+#   data  ./data                  (PYTH_ON_DATA_DIR)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+REST_URL="${PYTH_ON_REST_URL:-http://127.0.0.1:8080}"
+GRPC_URL="${PYTH_ON_GRPC_URL:-http://127.0.0.1:8081}"
+DATA_DIR="$(realpath -m "${PYTH_ON_DATA_DIR:-data}")"
+AGENT_SOCKET="${PYTH_ON_AGENT_SOCKET:-/run/pyth-on/agent.sock}"
+
+./scripts/ensure-dotnet.sh
+./scripts/ensure-docker.sh
+IMAGE="$(./scripts/build-runtime-image.sh)"
+
+echo "run.sh: building (Release)…" >&2
+dotnet build PythOn.sln -c Release -nologo -clp:ErrorsOnly
+
+mkdir -p "$DATA_DIR"
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+Agent__SocketPath="$AGENT_SOCKET" Agent__Image="$IMAGE" \
+  dotnet src/Sandbox.Agent/bin/Release/net10.0/PythOn.Sandbox.Agent.dll &
+pids+=($!)
+
+PythOn__DataDirectory="$DATA_DIR" PythOn__Agents__0="unix:$AGENT_SOCKET" \
+Kestrel__Endpoints__Rest__Url="$REST_URL" Kestrel__Endpoints__Grpc__Url="$GRPC_URL" \
+  dotnet src/Server/bin/Release/net10.0/PythOn.Server.dll &
+pids+=($!)
+
+echo "run.sh: Pyth-On is starting — REST $REST_URL, gRPC $GRPC_URL, docs $REST_URL/docs, data $DATA_DIR (Ctrl-C stops)" >&2
+# Exit when either process exits (the trap stops the other).
+wait -n "${pids[@]}"
