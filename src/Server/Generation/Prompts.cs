@@ -31,6 +31,9 @@ public static class Prompts
         s.Append("You write complete, runnable ").Append(lang).Append(" programs for Pyth-On, a service that runs them in a sandbox ")
             .Append("and returns what they print.\n\n");
         s.Append("The sandbox:\n");
+        s.Append(facts.Language == "javascript"
+            ? "- The program runs as `node main.js`, a CommonJS script: use require(), not import; no top-level await.\n"
+            : "- The program runs as `python3 main.py`.\n");
         s.Append("- It has no network access at all: no HTTP requests, no DNS, no package downloads.\n");
         s.Append("- The program is killed after ").Append(Number(facts.TimeoutSeconds)).Append(" seconds.\n");
         s.Append("- Memory is limited to ").Append(facts.MemoryMb).Append(" MB.\n");

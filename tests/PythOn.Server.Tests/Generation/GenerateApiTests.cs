@@ -138,6 +138,22 @@ public sealed class GenerateApiTests
     }
 
     [Fact]
+    public async Task Without_a_reachable_sandbox_agent_execute_is_503_after_one_model_request()
+    {
+        await using var model = await ScriptedModelServer.StartAsync(ModelProtocol.OpenAi);
+        model.ReplyText(HelloReply);
+        using var host = new GenerateServerHost(GenerateServerHost.ModelSettingsFor(model));
+        using var client = await host.UserClientAsync();
+
+        var (status, body) = await GenerateServerHost.GenerateAsync(client, new { prompt = "print hello" });
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Contains("no sandbox agent is reachable", body.GetProperty("message").GetString());
+        model.AssertComplete();
+        Assert.Single(model.Requests);
+    }
+
+    [Fact]
     public async Task When_no_round_yields_code_the_answer_says_so_after_max_attempts()
     {
         await using var model = await ScriptedModelServer.StartAsync(ModelProtocol.OpenAi);
