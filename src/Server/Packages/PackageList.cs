@@ -44,19 +44,19 @@ public sealed class PackageList(Database db, IOptions<PythOnOptions> options)
 
         lock (_writeLock)
         {
-        var existing = List(userId, language).ToDictionary(p => p.Name);
-        var now = Clock.NowMs();
-        db.InTransaction(() =>
-        {
-            foreach (var old in existing.Values.Where(o => parsed.All(p => p.Name != o.Name)))
-                db.Packages.Delete(old.Id);
-            foreach (var requirement in parsed)
+            var existing = List(userId, language).ToDictionary(p => p.Name);
+            var now = Clock.NowMs();
+            db.InTransaction(() =>
             {
-                // An unchanged requirement keeps its install status.
-                if (existing.TryGetValue(requirement.Name, out var same) && same.Requirement == requirement.Requirement) continue;
-                db.Packages.Upsert(NewRecord(userId, requirement, existing.GetValueOrDefault(requirement.Name), now));
-            }
-        });
+                foreach (var old in existing.Values.Where(o => parsed.All(p => p.Name != o.Name)))
+                    db.Packages.Delete(old.Id);
+                foreach (var requirement in parsed)
+                {
+                    // An unchanged requirement keeps its install status.
+                    if (existing.TryGetValue(requirement.Name, out var same) && same.Requirement == requirement.Requirement) continue;
+                    db.Packages.Upsert(NewRecord(userId, requirement, existing.GetValueOrDefault(requirement.Name), now));
+                }
+            });
         }
         return List(userId, language);
     }
