@@ -1,5 +1,39 @@
-// The sandbox agent: owns Docker and runs code in single-use hardened containers (Sandbox issue).
+// The sandbox agent: owns Docker and runs code in single-use hardened containers from a warm pool.
+using PythOn.Sandbox.Agent;
+using PythOn.Sandbox.Agent.Docker;
+using PythOn.Sandbox.Agent.Grpc;
+using PythOn.Sandbox.Agent.Hosting;
+using PythOn.Sandbox.Agent.Pool;
+using PythOn.Sandbox.Agent.Runs;
+using PythOn.Sandbox.Agent.Status;
+
 var builder = WebApplication.CreateBuilder(args);
-builder.Services.AddGrpc();
+var agent = builder.Configuration.GetSection(AgentOptions.Section).Get<AgentOptions>() ?? new AgentOptions();
+builder.Services.Configure<AgentOptions>(builder.Configuration.GetSection(AgentOptions.Section));
+builder.WebHost.ConfigureKestrel(k => Listeners.Configure(k, agent));
+
+builder.Services.AddGrpc(o =>
+{
+    // A job (code + stdin + env) may be up to Limits.MaxJobBytes; leave room for framing.
+    o.MaxReceiveMessageSize = agent.Limits.MaxJobBytes + (1 << 20);
+});
+builder.Services.AddSingleton<DockerHost>();
+builder.Services.AddSingleton<SeccompProfile>();
+builder.Services.AddSingleton<SandboxSpec>();
+builder.Services.AddSingleton<SlotAllocator>();
+builder.Services.AddSingleton<SandboxFactory>();
+builder.Services.AddSingleton<WarmPool>();
+builder.Services.AddSingleton<RunExecutor>();
+builder.Services.AddSingleton<StatusReporter>();
+// Order matters: lifecycle starts first (files, checks) and stops last (removes every sandbox).
+builder.Services.AddHostedService<AgentLifecycle>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<WarmPool>());
+
 var app = builder.Build();
+app.MapGrpcService<SandboxAgentService>();
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    if (!string.IsNullOrWhiteSpace(agent.SocketPath))
+        Listeners.RestrictSocket(agent.SocketPath);
+});
 app.Run();

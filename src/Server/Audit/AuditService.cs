@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Text;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
@@ -47,13 +48,13 @@ public sealed class AuditService(AuditLog audit) : PythOn.Api.V1.Audit.AuditBase
 
     // The token names its owner so one user's token is never a cursor into another's log.
     private static string MakeToken(Caller caller, long lastId) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{caller.UserId}:{lastId}"));
+        Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{caller.UserId}:{lastId}"));
 
     private static long ParseToken(string token, Caller caller)
     {
         try
         {
-            var parts = Encoding.UTF8.GetString(Convert.FromBase64String(token)).Split(':');
+            var parts = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token)).Split(':');
             if (parts.Length == 2 && parts[0] == caller.UserId.ToString() && long.TryParse(parts[1], out var id)) return id;
         }
         catch (FormatException) { }

@@ -18,7 +18,7 @@ public static class KeyFiles
             return configured;
         }
 
-        Directory.CreateDirectory(dataDirectory);
+        DataDirectory.Ensure(dataDirectory);
         var path = Path.Combine(dataDirectory, fileName);
         if (File.Exists(path))
         {
@@ -42,5 +42,16 @@ public static class KeyFiles
         // Rename is atomic: two servers starting at once never read a half-written key.
         File.Move(temp, path, overwrite: false);
         return key;
+    }
+}
+
+public static class DataDirectory
+{
+    /// <summary>Creates the data directory owner-only (0700) when it does not exist yet.</summary>
+    public static void Ensure(string path)
+    {
+        if (Directory.Exists(path)) return;
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
+        else Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 }

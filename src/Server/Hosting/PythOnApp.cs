@@ -41,6 +41,7 @@ public static class PythOnApp
         services.AddSingleton<AgentConnections>();
         services.AddSingleton<SandboxRunner>();
         services.AddSingleton<ModelSettings>();
+        services.AddPythOnGeneration();
         services.AddSingleton<ZkCodeStore>();
         services.AddSingleton<ZkFailureLimiter>();
 

@@ -41,6 +41,8 @@ public sealed class RateLimitOptions
     public int UserPerMinute { get; set; } = 300;
     /// <summary>Calls of the ZK encrypt testing helper per minute per user.</summary>
     public int ZkEncryptPerMinute { get; set; } = 10;
+    /// <summary>Generate calls per minute per user (each may ask the model up to five times).</summary>
+    public int GeneratePerMinute { get; set; } = 10;
     /// <summary>Anonymous requests (health, info, docs) per minute per client address.</summary>
     public int AnonymousPerMinute { get; set; } = 600;
 }

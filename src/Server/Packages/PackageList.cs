@@ -10,6 +10,8 @@ namespace PythOn.Server.Packages;
 public sealed class PackageList(Database db, IOptions<PythOnOptions> options)
 {
     private readonly int _maxPerLanguage = options.Value.Limits.MaxPackagesPerLanguage;
+    // Count-then-write must not interleave, or concurrent adds could pass the limit.
+    private readonly Lock _writeLock = new();
 
     public static string ValidateLanguage(string? language)
     {
@@ -40,19 +42,22 @@ public sealed class PackageList(Database db, IOptions<PythOnOptions> options)
         if (parsed.Count > _maxPerLanguage)
             throw Problems.Invalid($"{parsed.Count} {language} packages given; the limit is {_maxPerLanguage}.");
 
-        var existing = List(userId, language).ToDictionary(p => p.Name);
-        var now = Clock.NowMs();
-        db.InTransaction(() =>
+        lock (_writeLock)
         {
-            foreach (var old in existing.Values.Where(o => parsed.All(p => p.Name != o.Name)))
-                db.Packages.Delete(old.Id);
-            foreach (var requirement in parsed)
+            var existing = List(userId, language).ToDictionary(p => p.Name);
+            var now = Clock.NowMs();
+            db.InTransaction(() =>
             {
-                // An unchanged requirement keeps its install status.
-                if (existing.TryGetValue(requirement.Name, out var same) && same.Requirement == requirement.Requirement) continue;
-                db.Packages.Upsert(NewRecord(userId, requirement, existing.GetValueOrDefault(requirement.Name), now));
-            }
-        });
+                foreach (var old in existing.Values.Where(o => parsed.All(p => p.Name != o.Name)))
+                    db.Packages.Delete(old.Id);
+                foreach (var requirement in parsed)
+                {
+                    // An unchanged requirement keeps its install status.
+                    if (existing.TryGetValue(requirement.Name, out var same) && same.Requirement == requirement.Requirement) continue;
+                    db.Packages.Upsert(NewRecord(userId, requirement, existing.GetValueOrDefault(requirement.Name), now));
+                }
+            });
+        }
         return List(userId, language);
     }
 
@@ -60,14 +65,17 @@ public sealed class PackageList(Database db, IOptions<PythOnOptions> options)
     {
         language = ValidateLanguage(language);
         var requirement = Parse(language, input);
-        var existing = db.Packages.FindById(RowId(userId, language, requirement.Name));
-        if (existing is null && db.Packages.Count(p => p.UserId == userId && p.Language == language) >= _maxPerLanguage)
-            throw Problems.Invalid($"your {language} list already has {_maxPerLanguage} packages, the limit: remove one first.");
-        if (existing is not null && existing.Requirement == requirement.Requirement) return existing;
+        lock (_writeLock)
+        {
+            var existing = db.Packages.FindById(RowId(userId, language, requirement.Name));
+            if (existing is null && db.Packages.Count(p => p.UserId == userId && p.Language == language) >= _maxPerLanguage)
+                throw Problems.Invalid($"your {language} list already has {_maxPerLanguage} packages, the limit: remove one first.");
+            if (existing is not null && existing.Requirement == requirement.Requirement) return existing;
 
-        var record = NewRecord(userId, requirement, existing, Clock.NowMs());
-        db.Packages.Upsert(record);
-        return record;
+            var record = NewRecord(userId, requirement, existing, Clock.NowMs());
+            db.Packages.Upsert(record);
+            return record;
+        }
     }
 
     /// <summary>Removes a package by name; false when the user's list for that language has no such package.</summary>

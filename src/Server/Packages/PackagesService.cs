@@ -40,10 +40,11 @@ public sealed class PackagesService(PackageList packages, AuditLog audit) : Pyth
     public override Task<Empty> RemovePackage(RemovePackageRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
-        var language = request.HasLanguage ? request.Language : "python";
+        var language = PackageList.ValidateLanguage(request.HasLanguage ? request.Language : "python");
         if (!packages.Remove(caller.UserId, language, request.Name))
-            throw Problems.NotFound($"your {PackageList.ValidateLanguage(language)} package list has no package named '{request.Name}'.");
-        audit.Record(caller.UserId, "package.remove", $"package/{PackageList.ValidateLanguage(language)}/{request.Name}", AuditOutcome.Success, caller.ClientAddress);
+            throw Problems.NotFound($"your {language} package list has no package named '{request.Name}'.");
+        var name = PackageRequirements.NormalizeName(language, request.Name);
+        audit.Record(caller.UserId, "package.remove", $"package/{language}/{name}", AuditOutcome.Success, caller.ClientAddress);
         return Task.FromResult(new Empty());
     }
 

@@ -18,6 +18,8 @@ public static class RateLimits
     public const string AuthPolicy = "auth";
     /// <summary>The ZK encrypt helper costs 64 MiB and about a second of CPU per call.</summary>
     public const string ZkEncryptPolicy = "zk-encrypt";
+    /// <summary>Generate calls a paid model (several times with repairs) and runs the result.</summary>
+    public const string GeneratePolicy = "generate";
 
     public static IServiceCollection AddPythOnRateLimits(this IServiceCollection services)
     {
@@ -30,6 +32,10 @@ public static class RateLimits
             o.AddPolicy(ZkEncryptPolicy, context =>
                 RateLimitPartition.GetFixedWindowLimiter("zk-encrypt:" + (context.User.FindFirst(CallerClaims.UserId)?.Value ?? context.ClientAddress()),
                     _ => PerMinute(limits.ZkEncryptPerMinute)));
+
+            o.AddPolicy(GeneratePolicy, context =>
+                RateLimitPartition.GetFixedWindowLimiter("generate:" + (context.User.FindFirst(CallerClaims.UserId)?.Value ?? context.ClientAddress()),
+                    _ => PerMinute(limits.GeneratePerMinute)));
 
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {

@@ -20,6 +20,7 @@ public sealed partial class SecretStore : IDisposable
     private readonly Database _db;
     private readonly LimitOptions _limits;
     private readonly Key _key;
+    private readonly Lock _writeLock = new();
 
     public SecretStore(Database db, IOptions<PythOnOptions> options)
     {
@@ -45,19 +46,24 @@ public sealed partial class SecretStore : IDisposable
             throw Problems.Invalid($"secret value is {plaintext.Length} bytes; the limit is {_limits.MaxSecretBytes} bytes.");
 
         var id = RowId(userId, name);
-        var now = Clock.NowMs();
-        var existing = _db.Secrets.FindById(id);
-        if (existing is null && _db.Secrets.Count(s => s.UserId == userId) >= _limits.MaxSecretsPerUser)
-            throw Problems.TooMany($"you have {_limits.MaxSecretsPerUser} secrets, the limit: delete one first.");
-
         var nonce = new byte[Aead.NonceSize];
         System.Security.Cryptography.RandomNumberGenerator.Fill(nonce);
-        var record = existing ?? new SecretRecord { Id = id, UserId = userId, Name = name, CreatedAt = now };
-        record.Nonce = nonce;
-        record.Ciphertext = Aead.Encrypt(_key, nonce, AssociatedData(userId, name), plaintext);
-        record.UpdatedAt = now;
-        _db.Secrets.Upsert(record);
-        return record;
+        var ciphertext = Aead.Encrypt(_key, nonce, AssociatedData(userId, name), plaintext);
+
+        // Count and insert together, so concurrent puts cannot pass the limit.
+        lock (_writeLock)
+        {
+            var now = Clock.NowMs();
+            var existing = _db.Secrets.FindById(id);
+            if (existing is null && _db.Secrets.Count(s => s.UserId == userId) >= _limits.MaxSecretsPerUser)
+                throw Problems.TooMany($"you have {_limits.MaxSecretsPerUser} secrets, the limit: delete one first.");
+            var record = existing ?? new SecretRecord { Id = id, UserId = userId, Name = name, CreatedAt = now };
+            record.Nonce = nonce;
+            record.Ciphertext = ciphertext;
+            record.UpdatedAt = now;
+            _db.Secrets.Upsert(record);
+            return record;
+        }
     }
 
     public bool Delete(ObjectId userId, string name)

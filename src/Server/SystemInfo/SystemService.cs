@@ -35,10 +35,7 @@ public sealed class SystemService(Database db, AgentConnections agents, ModelSet
             foreach (var (language, ready) in agent.PoolReady)
                 response.Pool[language] = response.Pool.GetValueOrDefault(language) + ready;
 
-        var provider = model.Provider;
-        response.Model = provider is null
-            ? new ComponentHealth { Ok = false, Message = "not configured: set ANTHROPIC_API_KEY or PythOn:Model:Provider" }
-            : new ComponentHealth { Ok = true, Message = $"configured: {provider}" };
+        response.Model = new ComponentHealth { Ok = model.IsConfigured, Message = model.Status };
         response.Status = response.Storage.Ok && response.Docker.Ok ? "ok" : "degraded";
         return response;
     }
@@ -50,7 +47,7 @@ public sealed class SystemService(Database db, AgentConnections agents, ModelSet
         var response = new InfoResponse
         {
             Version = Version,
-            ModelConfigured = model.Provider is not null,
+            ModelConfigured = model.IsConfigured,
             Limits = new Api.V1.Limits
             {
                 MaxCodeBytes = limits.MaxCodeBytes,

@@ -1,0 +1,99 @@
+// Measures print(1) through a running agent (sequential runs, so the warm pool can keep up) and the same
+// program with the bare interpreter on this host, then prints percentiles and the agent's timing breakdown.
+using System.Diagnostics;
+using System.Net.Sockets;
+using Grpc.Core;
+using Grpc.Net.Client;
+using PythOn.Sandbox.V1;
+
+var socketPath = args.Length > 0 ? args[0] : "/run/pyth-on/agent.sock";
+var runs = args.Length > 1 ? int.Parse(args[1]) : 30;
+
+using var channel = GrpcChannel.ForAddress("http://agent", new GrpcChannelOptions
+{
+    HttpHandler = new SocketsHttpHandler
+    {
+        ConnectCallback = async (_, ct) =>
+        {
+            var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            await s.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct);
+            return new NetworkStream(s, ownsSocket: true);
+        },
+    },
+});
+var client = new SandboxAgent.SandboxAgentClient(channel);
+
+foreach (var (language, code, bare) in new[]
+{
+    ("python", "print(1)", new[] { "python3", "-c", "print(1)" }),
+    ("javascript", "console.log(1)", new[] { "node", "-e", "console.log(1)" }),
+})
+{
+    await WaitForPoolAsync(language);
+    await RunOnceAsync(language, code); // warm-up (JIT, connection)
+    var total = new List<double>();
+    var acquire = new List<double>();
+    var program = new List<double>();
+    var exit = new List<double>();
+    var cold = 0;
+    for (var i = 0; i < runs; i++)
+    {
+        await WaitForPoolAsync(language); // measure the warm path, as a steady trickle of requests sees it
+        var clock = Stopwatch.StartNew();
+        var result = await RunOnceAsync(language, code);
+        total.Add(clock.Elapsed.TotalMilliseconds);
+        acquire.Add(result.Timings.AcquireUs / 1000.0);
+        program.Add(result.Timings.ProgramUs / 1000.0);
+        exit.Add(result.Timings.ExitStatusUs / 1000.0);
+        if (!result.Warm)
+            cold++;
+    }
+    var bareTimes = new List<double>();
+    for (var i = 0; i < runs; i++)
+    {
+        var clock = Stopwatch.StartNew();
+        var psi = new ProcessStartInfo(bare[0]) { RedirectStandardOutput = true };
+        foreach (var a in bare[1..])
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        bareTimes.Add(clock.Elapsed.TotalMilliseconds);
+    }
+    Console.WriteLine($"{language}: {runs} runs ({cold} cold)");
+    Console.WriteLine($"  through agent  {Stats(total)}");
+    Console.WriteLine($"    acquire      {Stats(acquire)}");
+    Console.WriteLine($"    program      {Stats(program)}   (job sent -> output closed)");
+    Console.WriteLine($"    exit status  {Stats(exit)}");
+    Console.WriteLine($"  bare {bare[0],-9} {Stats(bareTimes)}");
+}
+
+async Task<RunResult> RunOnceAsync(string language, string code)
+{
+    using var call = client.Run(new RunRequest { Language = language, Code = code });
+    RunResult? result = null;
+    await foreach (var e in call.ResponseStream.ReadAllAsync())
+        if (e.EventCase == RunEvent.EventOneofCase.Result)
+            result = e.Result;
+    return result ?? throw new InvalidOperationException("no result");
+}
+
+async Task WaitForPoolAsync(string language)
+{
+    var deadline = DateTime.UtcNow.AddSeconds(30);
+    while (DateTime.UtcNow < deadline)
+    {
+        var s = await client.GetStatusAsync(new GetStatusRequest());
+        if (s.PoolReady[language] >= Math.Max(1, s.PoolTarget[language]))
+            return;
+        await Task.Delay(20);
+    }
+    throw new TimeoutException($"{language} pool did not fill");
+}
+
+static string Stats(List<double> xs)
+{
+    var s = xs.Order().ToArray();
+    double P(double q) => s[Math.Min(s.Length - 1, (int)(q * s.Length))];
+    return $"p50 {P(0.5),6:0.0} ms  p90 {P(0.9),6:0.0} ms  min {s[0],6:0.0} ms";
+}

@@ -1,0 +1,125 @@
+# Pyth-On Python runner. Runs as /usr/bin/python3 -u /opt/pyth-on/runner.py under docker-init in a
+# single-use sandbox. It starts ahead of time (warm pool), blocks until ONE job arrives on stdin, forks
+# the user program from this already-loaded interpreter, and exits with the program's status.
+# The job protocol is described in README.md next to this file.
+import builtins
+import ctypes
+import json
+import os
+import sys
+import types
+
+_RUNNER = os.path.abspath(__file__)
+_WORK = "/work"
+_BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": _WORK,
+             "PYTHONUNBUFFERED": "1"}
+_PR_SET_DUMPABLE = 4
+_ZK_FAILED_EXIT = 3
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _read_into(buf):
+    """Fills a bytearray from fd 0 with exact reads, so no byte of the user's stdin is consumed."""
+    view = memoryview(buf)
+    got = 0
+    while got < len(buf):
+        n = os.readv(0, [view[got:]])
+        if n == 0:
+            raise EOFError("stdin closed before the job was complete")
+        got += n
+    return buf
+
+
+def _read_header():
+    line = b""
+    while not line.endswith(b"\n"):
+        c = os.read(0, 1)
+        if not c:
+            raise EOFError("stdin closed before a job header")
+        line += c
+        if len(line) > 64:
+            raise ValueError("job header too long")
+    job_len, zk_len = (int(x) for x in line.split())
+    return job_len, zk_len
+
+
+def _decrypt_zk(zk):
+    """Decrypts in a separate fresh process, so the password and key never enter the program's memory."""
+    import subprocess
+    proc = subprocess.run(["/usr/bin/python3", "-I", os.path.join(os.path.dirname(_RUNNER), "zk_decrypt.py")],
+                          input=memoryview(zk), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    zk[:] = bytes(len(zk))
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.decode("utf-8")
+
+
+def _strip_runner_frames(tb):
+    while tb is not None and tb.tb_frame.f_code.co_filename == _RUNNER:
+        tb = tb.tb_next
+    return tb
+
+
+def _excepthook(exc_type, exc, tb):
+    # Tracebacks look like `python3 main.py`: the runner's own frames are not the user's business.
+    tb = _strip_runner_frames(tb)
+    if exc is not None:
+        exc.__traceback__ = tb
+    sys.__excepthook__(exc_type, exc, tb)
+
+
+def _receive_job():
+    job_len, zk_len = _read_header()
+    job_buf = _read_into(bytearray(job_len))
+    job = json.loads(job_buf)
+    job_buf[:] = bytes(job_len)
+    code = job.get("code", "")
+    if zk_len:
+        code = _decrypt_zk(_read_into(bytearray(zk_len)))
+        # First line on stdout tells the agent how decryption went; the program has not started yet,
+        # so nothing it prints can come before this line.
+        os.write(1, b"\0pyth-on-zk ok\n" if code is not None else b"\0pyth-on-zk failed\n")
+        if code is None:
+            os._exit(_ZK_FAILED_EXIT)
+    return code, [str(a) for a in job.get("args", [])], {str(k): str(v) for k, v in job.get("env", {}).items()}
+
+
+def _wait_for(pid):
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code
+
+
+def _become_program(code, args, env):
+    """In the forked child: set up `python3 /work/main.py ARGS` semantics and run the code as __main__."""
+    _libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
+    os.environ.clear()
+    os.environ.update(_BASE_ENV)
+    os.environ.update(env)
+    path = os.path.join(_WORK, "main.py")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(code)
+    os.chdir(_WORK)
+    sys.argv = [path] + args
+    sys.path[0] = _WORK
+    main = types.ModuleType("__main__")
+    main.__file__ = path
+    main.__builtins__ = builtins
+    main.__cached__ = None
+    sys.modules["__main__"] = main
+    sys.excepthook = _excepthook
+    compiled = compile(code, path, "exec")
+    del code, env
+    exec(compiled, main.__dict__)
+
+
+if __name__ == "__main__":
+    # Non-dumpable: the program (same uid) cannot read this process's memory or environ through /proc.
+    _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    _code, _args, _env = _receive_job()
+    _pid = os.fork()
+    if _pid == 0:
+        _become_program(_code, _args, _env)
+    else:
+        del _code, _env
+        os._exit(_wait_for(_pid))

@@ -1,0 +1,75 @@
+namespace PythOn.Sandbox.Agent;
+
+/// <summary>Configuration section "Agent" (appsettings.json or env vars such as Agent__Pool__Python=2).</summary>
+public sealed class AgentOptions
+{
+    public const string Section = "Agent";
+
+    /// <summary>Unix socket the gRPC service listens on; empty disables it.</summary>
+    public string SocketPath { get; set; } = "/run/pyth-on/agent.sock";
+
+    /// <summary>Optional TCP endpoint, e.g. "127.0.0.1:8090" (HTTP/2 cleartext).</summary>
+    public string? ListenTcp { get; set; }
+
+    /// <summary>Docker Engine API endpoint.</summary>
+    public string DockerEndpoint { get; set; } = "unix:///var/run/docker.sock";
+
+    /// <summary>Runtime image (scripts/build-runtime-image.sh tags its latest build pyth-on-runtime:current).</summary>
+    public string Image { get; set; } = "pyth-on-runtime:current";
+
+    /// <summary>Stable name of this agent: its containers carry the label pyth-on.agent=&lt;id&gt;, and at start
+    /// it removes every container with that label left by an earlier process (orphans).</summary>
+    public string InstanceId { get; set; } = "default";
+
+    /// <summary>Directory for the agent's own files on the Docker host (the empty resolv.conf mounted read-only
+    /// into sandboxes).</summary>
+    public string StateDir { get; set; } = "/run/pyth-on";
+
+    public PoolOptions Pool { get; set; } = new();
+    public LimitOptions Limits { get; set; } = new();
+}
+
+public sealed class PoolOptions
+{
+    /// <summary>Warm containers kept ready for Python.</summary>
+    public int Python { get; set; } = 2;
+
+    /// <summary>Warm containers kept ready for JavaScript.</summary>
+    public int JavaScript { get; set; } = 1;
+
+    /// <summary>How many containers the pool creates at once.</summary>
+    public int RefillConcurrency { get; set; } = 2;
+
+    /// <summary>Upper bound on sandboxes alive at once (warm + running + being removed); each gets its own uid.</summary>
+    public int MaxSandboxes { get; set; } = 32;
+
+    /// <summary>SandboxContainer n runs as uid/gid UidBase+n.</summary>
+    public int UidBase { get; set; } = 20000;
+
+    /// <summary>How often warm sandboxes are checked to still be running (dead ones are replaced).</summary>
+    public int HealthCheckIntervalMs { get; set; } = 15_000;
+
+    /// <summary>How long a run waits for a free sandbox slot before RESOURCE_EXHAUSTED.</summary>
+    public int AcquireTimeoutMs { get; set; } = 10_000;
+}
+
+public sealed class LimitOptions
+{
+    public int DefaultTimeoutMs { get; set; } = 10_000;
+    public int MaxTimeoutMs { get; set; } = 120_000;
+    public int DefaultMaxOutputBytes { get; set; } = 1 << 20;
+    public int MaxOutputBytes { get; set; } = 16 << 20;
+    public int MemoryMb { get; set; } = 256;
+    public int MaxMemoryMb { get; set; } = 2048;
+    public double Cpus { get; set; } = 1.0;
+    public long PidsLimit { get; set; } = 128;
+    public int TmpSizeMb { get; set; } = 64;
+    public int WorkSizeMb { get; set; } = 64;
+    public int ShmSizeMb { get; set; } = 16;
+    /// <summary>Inode cap per tmpfs: without it an empty-file flood ends in an OOM kill instead of ENOSPC.</summary>
+    public int TmpfsInodes { get; set; } = 8192;
+    public int OpenFiles { get; set; } = 1024;
+    public int FileSizeMb { get; set; } = 64;
+    /// <summary>Upper bound on code + stdin + env + args of one request.</summary>
+    public int MaxJobBytes { get; set; } = 16 << 20;
+}

@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using PythOn.Sandbox.Agent.Runtime;
+
+namespace PythOn.Sandbox.Agent.Docker;
+
+/// <summary>Creates hardened sandboxes (create → attach → start) and destroys them; tracks every live one so
+/// shutdown can remove them all.</summary>
+public sealed class SandboxFactory(DockerHost docker, SandboxSpec spec, SlotAllocator slots, ILogger<SandboxFactory> log)
+{
+    private readonly ConcurrentDictionary<string, SandboxContainer> _live = new();
+    private readonly ConcurrentDictionary<Task, byte> _removals = new();
+
+    public int LiveCount => _live.Count;
+
+    /// <summary>Creates and starts a sandbox in a slot the caller already holds; on failure the slot is released.</summary>
+    public async Task<SandboxContainer> CreateAsync(LanguageRuntime language, int slot, int memoryMb, bool warm, CancellationToken ct)
+    {
+        string? id = null;
+        try
+        {
+            var created = await docker.Client.Containers.CreateContainerAsync(spec.Build(language, slots.UidOf(slot), memoryMb), ct);
+            id = created.ID;
+            // Attach before start so no output can be missed and stdin is connected when the runner reads it.
+            var stream = await docker.Client.Containers.AttachContainerAsync(id, tty: false, new ContainerAttachParameters
+            {
+                Stream = true, Stdin = true, Stdout = true, Stderr = true,
+            }, ct);
+            var sandbox = new SandboxContainer(id, language, slot, memoryMb, stream, warm);
+            _live[id] = sandbox;
+            await docker.Client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct);
+            return sandbox;
+        }
+        catch
+        {
+            if (id is not null)
+            {
+                if (_live.TryRemove(id, out var s))
+                    s.Stream.Dispose();
+                await RemoveQuietlyAsync(id);
+            }
+            slots.Release(slot);
+            throw;
+        }
+    }
+
+    /// <summary>Kills the sandbox with SIGKILL through the API (killing a client process does not stop a container).</summary>
+    public async Task KillAsync(SandboxContainer sandbox)
+    {
+        try
+        {
+            await docker.Client.Containers.KillContainerAsync(sandbox.Id, new ContainerKillParameters { Signal = "KILL" }, CancellationToken.None);
+        }
+        catch (DockerApiException e)
+        {
+            // 409: already stopped; 404: already gone. Both fine.
+            log.LogDebug("Kill {Id}: {Error}", sandbox.ShortId, e.Message);
+        }
+    }
+
+    /// <summary>Removes the sandbox off the caller's path; the slot is freed once the container is gone.</summary>
+    public void DestroyInBackground(SandboxContainer sandbox)
+    {
+        var task = Task.Run(() => DestroyAsync(sandbox));
+        _removals[task] = 0;
+        task.ContinueWith(t => _removals.TryRemove(t, out _), TaskScheduler.Default);
+    }
+
+    public async Task DestroyAsync(SandboxContainer sandbox)
+    {
+        if (!_live.TryRemove(sandbox.Id, out _))
+            return; // already destroyed
+        try
+        {
+            sandbox.Stream.Dispose();
+        }
+        catch (Exception e)
+        {
+            log.LogDebug(e, "Closing the stream of {Id}", sandbox.ShortId);
+        }
+        // A container that could not be removed keeps its uid: reusing it would share per-uid limits.
+        if (await RemoveQuietlyAsync(sandbox.Id))
+            slots.Release(sandbox.Slot);
+    }
+
+    /// <summary>Shutdown: removes every sandbox this process knows about and waits for pending removals.</summary>
+    public async Task DestroyAllAsync()
+    {
+        await Task.WhenAll(_live.Values.ToList().Select(DestroyAsync));
+        await Task.WhenAll(_removals.Keys.ToList());
+    }
+
+    private async Task<bool> RemoveQuietlyAsync(string id)
+    {
+        try
+        {
+            await docker.Client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true }, CancellationToken.None);
+            return true;
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            return true;
+        }
+        catch (Exception e)
+        {
+            log.LogError("Could not remove sandbox {Id}: {Error}", DockerHost.Short(id), e.Message);
+            return false;
+        }
+    }
+}

@@ -1,0 +1,30 @@
+using Grpc.Core;
+using PythOn.Sandbox.Agent.Runs;
+using PythOn.Sandbox.Agent.Status;
+using PythOn.Sandbox.V1;
+
+namespace PythOn.Sandbox.Agent.Grpc;
+
+/// <summary>gRPC adapter: maps requests to the run and status logic and rejections to status codes.</summary>
+public sealed class SandboxAgentService(RunExecutor runs, StatusReporter status) : SandboxAgent.SandboxAgentBase
+{
+    public override async Task Run(RunRequest request, IServerStreamWriter<RunEvent> responseStream, ServerCallContext context)
+    {
+        try
+        {
+            await runs.RunAsync(request, e => responseStream.WriteAsync(e), context.CancellationToken);
+        }
+        catch (RunRejectedException e)
+        {
+            throw new RpcException(new global::Grpc.Core.Status(e.Reason switch
+            {
+                RunRejection.InvalidArgument => StatusCode.InvalidArgument,
+                RunRejection.ResourceExhausted => StatusCode.ResourceExhausted,
+                _ => StatusCode.Unavailable,
+            }, e.Message));
+        }
+    }
+
+    public override Task<AgentStatus> GetStatus(GetStatusRequest request, ServerCallContext context) =>
+        status.GetAsync(context.CancellationToken);
+}

@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Options;
+using PythOn.Sandbox.Agent.Docker;
+using PythOn.Sandbox.Agent.Pool;
+using PythOn.Sandbox.Agent.Runs;
+using PythOn.Sandbox.Agent.Runtime;
+using PythOn.Sandbox.V1;
+
+namespace PythOn.Sandbox.Agent.Status;
+
+/// <summary>Docker, image and pool state for GetStatus.</summary>
+public sealed class StatusReporter(IOptions<AgentOptions> options, DockerHost docker, WarmPool pool, RunExecutor runs)
+{
+    public async Task<AgentStatus> GetAsync(CancellationToken ct)
+    {
+        var status = new AgentStatus
+        {
+            Image = options.Value.Image,
+            AgentId = docker.InstanceId,
+            ActiveRuns = runs.ActiveRuns,
+        };
+        foreach (var language in LanguageRuntime.All)
+        {
+            status.Languages.Add(language.Name);
+            status.PoolReady[language.Name] = pool.ReadyCount(language);
+            status.PoolTarget[language.Name] = pool.TargetFor(language);
+        }
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            deadline.CancelAfter(TimeSpan.FromSeconds(5));
+            status.DockerMessage = await docker.PingAsync(deadline.Token);
+            status.DockerOk = true;
+            status.ImageOk = await docker.ImageExistsAsync(options.Value.Image, deadline.Token);
+            if (!status.ImageOk)
+                status.DockerMessage += $"; runtime image '{options.Value.Image}' missing (run scripts/build-runtime-image.sh)";
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            status.DockerOk = false;
+            status.DockerMessage = $"Docker engine at {options.Value.DockerEndpoint} does not answer: {e.Message}";
+        }
+        return status;
+    }
+}

@@ -1,0 +1,77 @@
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using PythOn.Sandbox.V1;
+
+namespace PythOn.Sandbox.Tests.Infrastructure;
+
+/// <summary>
+/// One agent for the whole test collection. Docker and the runtime image are prerequisites: the fixture
+/// runs scripts/ensure-docker.sh and scripts/build-runtime-image.sh and fails every test loudly when either
+/// fails (these tests never skip).
+/// </summary>
+public sealed class SandboxFixture : IAsyncLifetime
+{
+    public const int PythonPool = 2;
+    public const int JavaScriptPool = 1;
+
+    public string Image { get; private set; } = "";
+    public string InstanceId { get; } = "test-" + Guid.NewGuid().ToString("N")[..12];
+    public string Dir { get; } = Path.Combine(Path.GetTempPath(), "pyth-on-sandbox-tests-" + Guid.NewGuid().ToString("N")[..8]);
+    public AgentProcess Agent { get; private set; } = null!;
+    public DockerClient Docker { get; } = new DockerClientConfiguration(new Uri("unix:///var/run/docker.sock")).CreateClient();
+    public SandboxAgent.SandboxAgentClient Client => Agent.Client;
+
+    public async Task InitializeAsync()
+    {
+        await Repo.RunScriptAsync("ensure-docker.sh", TimeSpan.FromMinutes(5));
+        Image = (await Repo.RunScriptAsync("build-runtime-image.sh", TimeSpan.FromMinutes(10))).Split('\n')[^1].Trim();
+        Assert.StartsWith("pyth-on-runtime:", Image);
+        Agent = await AgentProcess.StartAsync(Path.Combine(Dir, "agent"), InstanceId, Image, PythonPool, JavaScriptPool,
+            new Dictionary<string, string> { ["Agent__Pool__HealthCheckIntervalMs"] = "500" });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Agent is not null)
+            await Agent.DisposeAsync();
+        Docker.Dispose();
+        try
+        {
+            Directory.Delete(Dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>Containers carrying the given agent id label (running or not).</summary>
+    public async Task<IList<ContainerListResponse>> ContainersOfAsync(string instanceId) =>
+        await Docker.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool> { [$"pyth-on.agent={instanceId}"] = true },
+            },
+        });
+
+    public async Task<bool> ContainerExistsAsync(string id)
+    {
+        try
+        {
+            await Docker.Containers.InspectContainerAsync(id);
+            return true;
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            return false;
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SandboxCollection : ICollectionFixture<SandboxFixture>
+{
+    // One agent, tests in sequence: the machine has two cores and the tests measure time.
+    public const string Name = "sandbox";
+}

@@ -1,0 +1,179 @@
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Grpc.Core;
+using PythOn.Sandbox.Tests.Infrastructure;
+using PythOn.Sandbox.V1;
+
+namespace PythOn.Sandbox.Tests;
+
+[Collection(SandboxCollection.Name)]
+public sealed class IsolationTests(SandboxFixture fx)
+{
+    [Fact]
+    public async Task Network_egress_fails()
+    {
+        var run = await fx.Client.RunAsync(Runs.Python(
+            "import socket\ntry:\n    socket.create_connection(('1.1.1.1', 53), timeout=3)\n    print('connected')\n" +
+            "except OSError as e:\n    print('blocked', e.errno)"));
+        Assert.Equal("blocked 101\n", run.Stdout); // ENETUNREACH: no interface but loopback
+    }
+
+    [Fact]
+    public async Task Name_resolution_has_no_servers_configured()
+    {
+        var run = await fx.Client.RunAsync(Runs.Python("print(repr(open('/etc/resolv.conf').read()))"));
+        Assert.Equal("''\n", run.Stdout);
+    }
+
+    [Fact]
+    public async Task Writes_outside_the_tmpfs_dirs_fail_with_a_read_only_file_system()
+    {
+        var run = await fx.Client.RunAsync(Runs.Python(
+            "for p in ['/etc/x', '/usr/x', '/x', '/opt/pyth-on/runner.py', '/etc/resolv.conf', '/tmp/x', '/work/x']:\n" +
+            "    try:\n        open(p, 'w').write('x')\n        print(p, 'ok')\n    except OSError as e:\n        print(p, e.errno)"));
+        Assert.Equal(
+            "/etc/x 30\n/usr/x 30\n/x 30\n/opt/pyth-on/runner.py 30\n/etc/resolv.conf 30\n/tmp/x ok\n/work/x ok\n", run.Stdout);
+    }
+
+    [Fact]
+    public async Task Program_runs_unprivileged_with_no_capabilities()
+    {
+        var run = await fx.Client.RunAsync(Runs.Python(
+            "import os\nst = dict(l.split(':\\t') for l in open('/proc/self/status').read().splitlines() if ':\\t' in l)\n" +
+            "print(os.getuid() >= 20000, st['CapEff'], st['NoNewPrivs'], st['Seccomp'])"));
+        Assert.Equal("True 0000000000000000 1 2\n", run.Stdout);
+    }
+
+    [Fact]
+    public async Task Python_program_cannot_read_the_runners_memory_or_environment()
+    {
+        var run = await fx.Client.RunAsync(Runs.Python(
+            "import os\nppid = os.getppid()\nprint(open(f'/proc/{ppid}/cmdline', 'rb').read().split(b'\\0')[2].decode())\n" +
+            "for name in ['mem', 'environ']:\n    try:\n        open(f'/proc/{ppid}/{name}', 'rb').read(1)\n        print(name, 'readable')\n" +
+            "    except OSError as e:\n        print(name, e.errno)"));
+        // The parent is the runner that read the job; it is non-dumpable, so its /proc files are closed to the program.
+        Assert.Equal("/opt/pyth-on/runner.py\nmem 13\nenviron 13\n", run.Stdout);
+    }
+
+    [Fact]
+    public async Task Io_uring_setup_is_blocked_by_seccomp()
+    {
+        var run = await fx.Client.RunAsync(Runs.Python(
+            "import ctypes, errno\nlibc = ctypes.CDLL(None, use_errno=True)\nparams = ctypes.create_string_buffer(120)\n" +
+            "r = libc.syscall(425, 8, params)\nprint(r, errno.errorcode[ctypes.get_errno()])"));
+        Assert.Equal("-1 EPERM\n", run.Stdout);
+    }
+
+    [Fact]
+    public async Task Ptrace_is_blocked_by_seccomp()
+    {
+        var run = await fx.Client.RunAsync(Runs.Python(
+            "import ctypes, errno\nlibc = ctypes.CDLL(None, use_errno=True)\nr = libc.ptrace(0, 0, None, None)\n" +
+            "print(r, errno.errorcode[ctypes.get_errno()])"));
+        Assert.Equal("-1 EPERM\n", run.Stdout);
+    }
+
+    [Fact]
+    public async Task Vsock_sockets_are_blocked_by_seccomp_while_unix_sockets_work()
+    {
+        var run = await fx.Client.RunAsync(Runs.Python(
+            "import socket\ntry:\n    socket.socket(40, socket.SOCK_STREAM)\n    print('vsock open')\n" +
+            "except OSError as e:\n    print('vsock', e.errno)\na, b = socket.socketpair()\na.send(b'x')\nprint('unix', b.recv(1))"));
+        Assert.Equal("vsock 1\nunix b'x'\n", run.Stdout);
+    }
+
+    [Fact]
+    public async Task Env_values_are_absent_from_the_container_config_while_it_runs()
+    {
+        var secret = "sekrit-" + Guid.NewGuid().ToString("N");
+        var request = Runs.Python(
+            "import os, hashlib, time\nprint(hashlib.sha256(os.environ['API_SECRET'].encode()).hexdigest(), flush=True)\n" +
+            "while True:\n    time.sleep(0.05)");
+        request.Env["API_SECRET"] = secret;
+        request.TimeoutMs = 30_000;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var call = fx.Client.Run(request, cancellationToken: cts.Token);
+
+        var started = await NextAsync(call, RunEvent.EventOneofCase.Started);
+        // The program sees the secret...
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret))) + "\n", await StdoutLineAsync(call));
+
+        // ...while neither `docker inspect` nor the config Docker stores on disk contains it.
+        var inspect = await fx.Docker.Containers.InspectContainerAsync(started.Started.SandboxId);
+        Assert.True(inspect.State.Running);
+        Assert.DoesNotContain(inspect.Config.Env, e => e.Contains(secret));
+        var raw = await RawInspectAsync(started.Started.SandboxId);
+        Assert.Contains(started.Started.SandboxId, raw);
+        Assert.DoesNotContain(secret, raw);
+        var stored = Path.Combine("/var/lib/docker/containers", started.Started.SandboxId, "config.v2.json");
+        Assert.True(File.Exists(stored), $"{stored} not found");
+        Assert.DoesNotContain(secret, await File.ReadAllTextAsync(stored));
+        cts.Cancel();
+    }
+
+    [Fact]
+    public async Task Secrets_of_one_sandbox_are_not_readable_from_another()
+    {
+        var secret = "other-tenant-" + Guid.NewGuid().ToString("N");
+        var holder = Runs.Python("import time\nprint('holding', flush=True)\nwhile True:\n    time.sleep(0.05)");
+        holder.Env["VICTIM_SECRET"] = secret;
+        holder.TimeoutMs = 30_000;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var call = fx.Client.Run(holder, cancellationToken: cts.Token);
+        await NextAsync(call, RunEvent.EventOneofCase.Started);
+        Assert.Equal("holding\n", await StdoutLineAsync(call));
+
+        // The spy gets the needle reversed so its own memory and argv don't trivially hold it; a canary in the
+        // environment of a process inside the spy's own sandbox proves the scan finds a value that is there.
+        var spy = Runs.Python(
+            "import os, glob, subprocess\nneedle = os.environ['NEEDLE'][::-1].encode()\ncanary = os.environ['CANARY'].encode()\n" +
+            "helper = subprocess.Popen(['sleep', '30'], env={'CANARY': os.environ['CANARY']})\n" +
+            "found = canary_found = False\npids = [p for p in os.listdir('/proc') if p.isdigit()]\n" +
+            "for path in glob.glob('/proc/*/environ') + glob.glob('/proc/*/cmdline') + glob.glob('/work/*') + glob.glob('/tmp/*'):\n" +
+            "    try:\n        data = open(path, 'rb').read()\n    except OSError:\n        continue\n" +
+            "    found |= needle in data\n    canary_found |= canary in data\n" +
+            "print('found', found, 'canary', canary_found, 'processes', len(pids))\nhelper.kill()");
+        spy.Env["NEEDLE"] = new string(secret.Reverse().ToArray());
+        spy.Env["CANARY"] = "canary-" + Guid.NewGuid().ToString("N");
+        var run = await fx.Client.RunAsync(spy);
+        Assert.Matches(@"^found False canary True processes [2-4]\n$", run.Stdout);
+        cts.Cancel();
+    }
+
+    /// <summary>Reads chunks until a full stdout line arrived (a line may come in several chunks).</summary>
+    internal static async Task<string> StdoutLineAsync(AsyncServerStreamingCall<RunEvent> call)
+    {
+        var line = new StringBuilder();
+        while (!line.ToString().EndsWith('\n'))
+        {
+            var e = await NextAsync(call, RunEvent.EventOneofCase.Chunk);
+            Assert.Equal(OutputStream.Stdout, e.Chunk.Stream);
+            line.Append(e.Chunk.Data.ToStringUtf8());
+        }
+        return line.ToString();
+    }
+
+    internal static async Task<RunEvent> NextAsync(AsyncServerStreamingCall<RunEvent> call, RunEvent.EventOneofCase expected)
+    {
+        Assert.True(await call.ResponseStream.MoveNext(), $"stream ended before a {expected} event");
+        Assert.Equal(expected, call.ResponseStream.Current.EventCase);
+        return call.ResponseStream.Current;
+    }
+
+    /// <summary>The exact JSON `docker inspect` shows, read from the Engine API.</summary>
+    private static async Task<string> RawInspectAsync(string id)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint("/var/run/docker.sock"), ct);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        });
+        return await http.GetStringAsync($"http://docker/containers/{id}/json");
+    }
+}

@@ -1,0 +1,138 @@
+using Grpc.Core;
+using PythOn.Sandbox.Tests.Infrastructure;
+using PythOn.Sandbox.V1;
+
+namespace PythOn.Sandbox.Tests;
+
+[Collection(SandboxCollection.Name)]
+public sealed class LifecycleTests(SandboxFixture fx)
+{
+    [Fact]
+    public async Task Status_reports_docker_the_image_and_a_full_warm_pool()
+    {
+        var status = await fx.Client.GetStatusAsync(new GetStatusRequest());
+        Assert.True(status.DockerOk, status.DockerMessage);
+        Assert.True(status.ImageOk);
+        Assert.Equal(fx.Image, status.Image);
+        Assert.Equal(fx.InstanceId, status.AgentId);
+        Assert.Equal(SandboxFixture.PythonPool, status.PoolTarget["python"]);
+        Assert.Equal(SandboxFixture.JavaScriptPool, status.PoolTarget["javascript"]);
+        await Poll.UntilAsync(async () =>
+        {
+            var s = await fx.Client.GetStatusAsync(new GetStatusRequest());
+            return s.PoolReady["python"] == SandboxFixture.PythonPool && s.PoolReady["javascript"] == SandboxFixture.JavaScriptPool;
+        }, TimeSpan.FromSeconds(30), "the warm pool is full");
+    }
+
+    [Fact]
+    public async Task A_run_uses_a_warm_sandbox_and_the_pool_refills()
+    {
+        await WaitForFullPoolAsync();
+        var run = await fx.Client.RunAsync(Runs.Python("print(1)"));
+        Assert.True(run.Started.Warm);
+        Assert.True(run.Result.Warm);
+        await WaitForFullPoolAsync();
+    }
+
+    [Fact]
+    public async Task A_warm_sandbox_that_died_is_replaced_and_runs_still_work()
+    {
+        await WaitForFullPoolAsync();
+        var warm = (await fx.ContainersOfAsync(fx.InstanceId))
+            .First(c => c.State == "running" && c.Labels["pyth-on.language"] == "python");
+        await fx.Docker.Containers.KillContainerAsync(warm.ID, new Docker.DotNet.Models.ContainerKillParameters { Signal = "KILL" });
+        await Poll.UntilAsync(async () => !await fx.ContainerExistsAsync(warm.ID), TimeSpan.FromSeconds(15),
+            "the dead warm sandbox is dropped and removed");
+        await WaitForFullPoolAsync();
+        var run = await fx.Client.RunAsync(Runs.Python("print('ok')"));
+        Assert.Equal("ok\n", run.Stdout);
+        Assert.True(run.Started.Warm);
+    }
+
+    [Fact]
+    public async Task The_used_container_is_removed_after_the_run()
+    {
+        var run = await fx.Client.RunAsync(Runs.Python("print('bye')"));
+        await Poll.UntilAsync(async () => !await fx.ContainerExistsAsync(run.Started.SandboxId),
+            TimeSpan.FromSeconds(15), $"sandbox {run.Started.SandboxId[..12]} is removed");
+    }
+
+    [Fact]
+    public async Task Sandboxes_are_never_reused()
+    {
+        var first = await fx.Client.RunAsync(Runs.Python("open('/work/left-behind', 'w').write('x')\nprint('wrote')"));
+        var second = await fx.Client.RunAsync(Runs.Python("import os\nprint(os.path.exists('/work/left-behind'))"));
+        Assert.NotEqual(first.Started.SandboxId, second.Started.SandboxId);
+        Assert.Equal("False\n", second.Stdout);
+    }
+
+    [Fact]
+    public async Task Output_streams_to_the_caller_while_the_program_still_runs()
+    {
+        var request = Runs.Python("import time\nprint('first', flush=True)\nwhile True:\n    time.sleep(0.05)");
+        request.TimeoutMs = 30_000;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var call = fx.Client.Run(request, cancellationToken: cts.Token);
+        var sandboxId = (await IsolationTests.NextAsync(call, RunEvent.EventOneofCase.Started)).Started.SandboxId;
+        Assert.Equal("first\n", await IsolationTests.StdoutLineAsync(call));
+        // The program has not ended: its container is still running.
+        var inspect = await fx.Docker.Containers.InspectContainerAsync(sandboxId);
+        Assert.True(inspect.State.Running);
+        cts.Cancel();
+    }
+
+    [Fact]
+    public async Task Cancelling_a_run_kills_and_removes_its_sandbox()
+    {
+        var request = Runs.JavaScript("console.log('up'); setInterval(() => {}, 1000);");
+        request.TimeoutMs = 60_000;
+        using var cts = new CancellationTokenSource();
+        using var call = fx.Client.Run(request, cancellationToken: cts.Token);
+        Assert.True(await call.ResponseStream.MoveNext());
+        var sandboxId = call.ResponseStream.Current.Started.SandboxId;
+        Assert.True(await call.ResponseStream.MoveNext());
+        cts.Cancel();
+        await Poll.UntilAsync(async () => !await fx.ContainerExistsAsync(sandboxId), TimeSpan.FromSeconds(15),
+            "the cancelled run's sandbox is removed");
+    }
+
+    [Fact]
+    public async Task Orphans_of_a_killed_agent_are_removed_when_it_restarts()
+    {
+        var id = "orphan-test-" + Guid.NewGuid().ToString("N")[..8];
+        var dir = Path.Combine(fx.Dir, id);
+        var first = await AgentProcess.StartAsync(dir, id, fx.Image, pythonPool: 2, jsPool: 0);
+        var before = (await fx.ContainersOfAsync(id)).Select(c => c.ID).ToList();
+        Assert.Equal(2, before.Count);
+
+        await first.KillHardAsync(); // kill -9: the agent cannot clean up
+        Assert.Equal(before.Order(), (await fx.ContainersOfAsync(id)).Select(c => c.ID).Order());
+        Assert.True(File.Exists(first.SocketPath)); // stale socket left behind too
+
+        await using var second = await AgentProcess.StartAsync(dir, id, fx.Image, pythonPool: 1, jsPool: 0);
+        await Poll.UntilAsync(async () =>
+        {
+            var now = (await fx.ContainersOfAsync(id)).Select(c => c.ID).ToHashSet();
+            return !before.Any(now.Contains);
+        }, TimeSpan.FromSeconds(30), "the killed agent's containers are removed");
+        var run = await second.Client.RunAsync(Runs.Python("print('after restart')"));
+        Assert.Equal("after restart\n", run.Stdout);
+    }
+
+    [Fact]
+    public async Task Stopping_the_agent_removes_all_its_sandboxes()
+    {
+        var id = "stop-test-" + Guid.NewGuid().ToString("N")[..8];
+        var agent = await AgentProcess.StartAsync(Path.Combine(fx.Dir, id), id, fx.Image, pythonPool: 1, jsPool: 1);
+        Assert.Equal(2, (await fx.ContainersOfAsync(id)).Count);
+        await agent.StopAsync(TimeSpan.FromSeconds(30));
+        await agent.DisposeAsync();
+        Assert.Empty(await fx.ContainersOfAsync(id));
+    }
+
+    private Task WaitForFullPoolAsync() => Poll.UntilAsync(async () =>
+    {
+        var s = await fx.Client.GetStatusAsync(new GetStatusRequest());
+        return s.PoolReady["python"] == SandboxFixture.PythonPool;
+    }, TimeSpan.FromSeconds(30), "the Python pool is full");
+}

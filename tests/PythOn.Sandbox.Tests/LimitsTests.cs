@@ -1,0 +1,93 @@
+using PythOn.Sandbox.Tests.Infrastructure;
+
+namespace PythOn.Sandbox.Tests;
+
+[Collection(SandboxCollection.Name)]
+public sealed class LimitsTests(SandboxFixture fx)
+{
+    [Fact]
+    public async Task Endless_loop_is_killed_at_the_timeout_and_returns_promptly()
+    {
+        var request = Runs.Python("print('spinning', flush=True)\nwhile True:\n    pass");
+        request.TimeoutMs = 1000;
+        var run = await fx.Client.RunAsync(request);
+        Assert.True(run.Result.TimedOut);
+        Assert.Equal(137, run.Result.ExitCode);
+        Assert.Equal("spinning\n", run.Stdout);
+        Assert.InRange(run.Elapsed, TimeSpan.FromMilliseconds(1000), TimeSpan.FromMilliseconds(4000));
+    }
+
+    [Fact]
+    public async Task Allocating_past_the_memory_limit_is_an_oom_kill()
+    {
+        // 1 GiB of written bytes against the default 256 MiB limit (swap equals memory: no escape).
+        var run = await fx.Client.RunAsync(Runs.Python("x = b'\\x01' * (1024 * 1024 * 1024)\nprint('survived')"));
+        Assert.Equal(137, run.Result.ExitCode);
+        Assert.True(run.Result.OomKilled);
+        Assert.False(run.Result.TimedOut);
+        Assert.DoesNotContain("survived", run.Stdout);
+    }
+
+    [Fact]
+    public async Task Fork_bomb_is_contained_and_the_next_run_works()
+    {
+        var bomb = Runs.Python("import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass");
+        bomb.TimeoutMs = 3000;
+        var run = await fx.Client.RunAsync(bomb, TimeSpan.FromSeconds(30));
+        Assert.True(run.Result.TimedOut);
+        Assert.InRange(run.Elapsed, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(10));
+
+        var next = await fx.Client.RunAsync(Runs.Python("print('still fine')"));
+        Assert.Equal("still fine\n", next.Stdout);
+        Assert.InRange(next.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Pids_limit_stops_a_process_flood_with_an_error_not_a_hang()
+    {
+        var run = await fx.Client.RunAsync(Runs.Python(
+            "import os\nn = 0\ntry:\n    for _ in range(10000):\n        if os.fork() == 0:\n            os.pause()\n        n += 1\n" +
+            "except OSError as e:\n    print('stopped after', n, e.errno)"));
+        Assert.Matches(@"^stopped after \d+ 11\n$", run.Stdout); // EAGAIN
+        Assert.Equal(0, run.Result.ExitCode);
+    }
+
+    [Fact]
+    public async Task Output_flood_is_truncated_at_the_cap_and_the_run_still_ends()
+    {
+        var request = Runs.Python(
+            "import sys\nchunk = 'x' * 65536\nfor _ in range(320):\n    sys.stdout.write(chunk)\nprint('done', file=sys.stderr)");
+        request.MaxOutputBytes = 100_000;
+        var run = await fx.Client.RunAsync(request);
+        Assert.True(run.Result.OutputTruncated);
+        Assert.Equal(100_000, run.StdoutBytes);
+        Assert.Equal("done\n", run.Stderr);
+        Assert.Equal(0, run.Result.ExitCode);
+        Assert.False(run.Result.TimedOut);
+    }
+
+    [Fact]
+    public async Task Endless_output_flood_is_still_killed_at_the_timeout()
+    {
+        // Python writes synchronously; node would queue a tight loop's writes in memory and end in an OOM kill.
+        var request = Runs.Python("import sys\nchunk = 'y' * 65536\nwhile True:\n    sys.stdout.write(chunk)");
+        request.MaxOutputBytes = 10_000;
+        request.TimeoutMs = 1500;
+        var run = await fx.Client.RunAsync(request);
+        Assert.True(run.Result.TimedOut, run.Result.ToString() + run.Stderr);
+        Assert.True(run.Result.OutputTruncated);
+        Assert.Equal(10_000, run.StdoutBytes);
+        Assert.InRange(run.Elapsed, TimeSpan.FromMilliseconds(1500), TimeSpan.FromSeconds(6));
+    }
+
+    [Fact]
+    public async Task Filling_the_work_dir_with_empty_files_ends_in_ENOSPC_not_an_oom_kill()
+    {
+        var run = await fx.Client.RunAsync(Runs.Python(
+            "import os\ni = 0\ntry:\n    while True:\n        open(f'/work/f{i}', 'w').close()\n        i += 1\n" +
+            "except OSError as e:\n    print('errno', e.errno)"));
+        Assert.Equal("errno 28\n", run.Stdout);
+        Assert.False(run.Result.OomKilled);
+        Assert.Equal(0, run.Result.ExitCode);
+    }
+}
