@@ -32,7 +32,8 @@ public sealed class ChildProcess : IAsyncDisposable
         info.ArgumentList.Add(dll);
         foreach (var a in arguments) info.ArgumentList.Add(a);
         // No model provider from the developer's environment: Generate must behave as "not configured".
-        info.Environment.Remove("ANTHROPIC_API_KEY");
+        foreach (var variable in new[] { "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL" }) info.Environment.Remove(variable);
+        foreach (var variable in info.Environment.Keys.Where(k => k.StartsWith("PythOn__", StringComparison.Ordinal)).ToList()) info.Environment.Remove(variable);
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         var child = new ChildProcess(new Process { StartInfo = info, EnableRaisingEvents = true }) { Name = name };
