@@ -95,6 +95,7 @@ public sealed class CliRunTests(PythOnServer server)
         var ls = await cli.RunAsync("zk", "ls", "--json");
         Assert.True(ls.ExitCode == 0, ls.ToString());
         var stored = JsonDocument.Parse(ls.Stdout).RootElement.GetProperty("code").EnumerateArray().Single();
+        Assert.DoesNotContain("zero-knowledge", ls.Stdout);
         Assert.Equal("hello", stored.GetProperty("name").GetString());
         Assert.Equal("python", stored.GetProperty("language").GetString());
         Assert.Equal("greeter", stored.GetProperty("description").GetString());
@@ -104,6 +105,11 @@ public sealed class CliRunTests(PythOnServer server)
 
         var table = await cli.RunAsync("zk", "ls");
         Assert.Matches($@"(?m)^hello\s+python\s+{size}\s+\d{{4}}-\d\d-\d\d [\d:]+Z\s+greeter$", table.Stdout);
+
+        // Without a description the listing shows an empty column.
+        var bare = await cli.RunAsync(["zk", "push", "bare", file], "", env);
+        Assert.True(bare.ExitCode == 0, bare.ToString());
+        Assert.Matches($@"(?m)^bare\s+python\s+{size}\s+\d{{4}}-\d\d-\d\d [\d:]+Z$", (await cli.RunAsync("zk", "ls")).Stdout);
 
         var noPassword = await cli.RunAsync(["zk", "push", "other", file], "");
         Assert.Equal(2, noPassword.ExitCode);

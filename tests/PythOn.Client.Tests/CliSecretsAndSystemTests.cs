@@ -74,9 +74,8 @@ public sealed class CliSecretsAndSystemTests(PythOnServer server)
     }
 
     [Fact]
-    public async Task Packages_add_then_rm_with_json_and_table()
+    public async Task Packages_add_ls_set_rm_with_json_and_tables()
     {
-        // `packages ls` is not exercised: the server's ListPackages currently fails to read back its rows (see the report).
         var cli = Cli.ForNewUser(server.GrpcAddress);
         await cli.RegisterAsync();
 
@@ -92,9 +91,23 @@ public sealed class CliSecretsAndSystemTests(PythOnServer server)
         Assert.Matches(@"(?m)^LANGUAGE\s+NAME\s+REQUIREMENT\s+STATUS", table.Stdout);
         Assert.Matches(@"(?m)^javascript\s+lodash\s+lodash@\^4\s+(pending|installing|ready|failed)", table.Stdout);
 
-        var rm = await cli.RunAsync("packages", "rm", "requests");
+        var ls = await cli.RunAsync("packages", "ls", "--language", "python");
+        Assert.True(ls.ExitCode == 0, ls.ToString());
+        Assert.Matches(@"(?m)^python\s+requests\s+requests>=2\.31\s+(pending|installing|ready|failed)", ls.Stdout);
+        Assert.DoesNotContain("lodash", ls.Stdout);
+
+        var set = await cli.RunAsync("packages", "set", "numpy", "flask==3.0.0", "--json");
+        Assert.True(set.ExitCode == 0, set.ToString());
+        Assert.Equal(["flask", "numpy"], JsonDocument.Parse(set.Stdout).RootElement.GetProperty("packages").EnumerateArray()
+            .Select(p => p.GetProperty("name").GetString()!).ToArray());
+
+        var all = await cli.RunAsync("packages", "ls", "--json");
+        Assert.Equal(["javascript/lodash", "python/flask", "python/numpy"], JsonDocument.Parse(all.Stdout).RootElement.GetProperty("packages")
+            .EnumerateArray().Select(p => $"{p.GetProperty("language").GetString()}/{p.GetProperty("name").GetString()}").ToArray());
+
+        var rm = await cli.RunAsync("packages", "rm", "numpy");
         Assert.True(rm.ExitCode == 0, rm.ToString());
-        var rmAgain = await cli.RunAsync("packages", "rm", "requests");
+        var rmAgain = await cli.RunAsync("packages", "rm", "numpy");
         Assert.Equal(5, rmAgain.ExitCode);
         Assert.StartsWith("error: not found:", rmAgain.Stderr);
 

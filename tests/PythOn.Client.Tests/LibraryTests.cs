@@ -31,8 +31,7 @@ public sealed class LibraryTests(PythOnServer server)
         var payload = await PythOnClient.EncryptLocallyAsync("print(42)\n", "pw-1");
         var stored = await client.StoreCodeAsync("answer", payload, "python", "the answer");
         Assert.True(stored.Stored && stored.ZeroKnowledge);
-        // A description on both: the server's ListCode currently fails on a program stored without one (see the report).
-        var viaHelper = await client.StoreEncryptedCodeAsync("greeting", "print('hi there')\n", "pw-2", "python", "hello");
+        var viaHelper = await client.StoreEncryptedCodeAsync("greeting", "print('hi there')\n", "pw-2", "python");
         Assert.Equal("greeting", viaHelper.Name);
 
         var list = await client.ListCodeAsync();
@@ -89,13 +88,18 @@ public sealed class LibraryTests(PythOnServer server)
         var pkg = await client.AddPackageAsync("javascript", "lodash@^4");
         Assert.Equal("lodash", pkg.Name);
         Assert.Equal("^4", pkg.Version);
-        // ListPackages/SetPackages are not exercised: the server currently fails to read back package rows (see the report).
+        var set = await client.SetPackagesAsync("python", ["numpy>=1.26", "requests"]);
+        Assert.Equal(["numpy", "requests"], set.Select(p => p.Name).ToArray());
+        Assert.Equal(["javascript/lodash", "python/numpy", "python/requests"],
+            (await client.ListPackagesAsync()).Select(p => $"{p.Language}/{p.Name}").ToArray());
+        Assert.Equal(["numpy", "requests"], (await client.ListPackagesAsync("python")).Select(p => p.Name).ToArray());
         await client.RemovePackageAsync("lodash", "javascript");
         var gone = await Assert.ThrowsAsync<RpcException>(() => client.RemovePackageAsync("lodash", "javascript"));
         Assert.Equal(StatusCode.NotFound, gone.StatusCode);
         var audit = await client.GetAuditLogAsync(pageSize: 2);
         Assert.Equal(2, audit.Entries.Count);
         Assert.Equal("package.remove", audit.Entries[0].Action);
+        Assert.NotEmpty(audit.NextPageToken);
         Assert.Equal("ok", (await client.GetHealthAsync()).Storage.Ok ? "ok" : "storage down");
         Assert.NotEmpty((await client.GetInfoAsync()).Version);
 
