@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.Net.Client.Configuration;
