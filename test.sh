@@ -16,12 +16,14 @@ status=0
 dotnet test PythOn.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
 
 # dotnet test prints one summary per test assembly; add them up into the one closing line CI reads.
-passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-skipped=$(grep -Eo 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+count() { { grep -Eo "^ +$1: +[0-9]+" "$log" || true; } | awk '{s+=$2} END {print s+0}'; }
+passed=$(count Passed)
+failed=$(count Failed)
+skipped=$(count Skipped)
 if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
-  echo "no test ran" >&2
+  echo "test.sh: no test ran" >&2
   status=1
 fi
+if [ "$failed" -ne 0 ]; then status=1; fi
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 exit "$status"
