@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts Pyth-On with defaults on this machine: installs and starts Docker when missing, builds the sandbox
-# runtime image when missing, builds the solution, then runs the sandbox agent and the server until Ctrl-C.
+# runtime image and the package installer image when missing, builds the solution, then runs the sandbox
+# agent and the server until Ctrl-C.
 #   REST  http://127.0.0.1:8080   (PYTH_ON_REST_URL)
 #   gRPC  http://127.0.0.1:8081   (PYTH_ON_GRPC_URL)
 #   data  ./data                  (PYTH_ON_DATA_DIR)
@@ -11,10 +12,15 @@ REST_URL="${PYTH_ON_REST_URL:-http://127.0.0.1:8080}"
 GRPC_URL="${PYTH_ON_GRPC_URL:-http://127.0.0.1:8081}"
 DATA_DIR="$(realpath -m "${PYTH_ON_DATA_DIR:-data}")"
 AGENT_SOCKET="${PYTH_ON_AGENT_SOCKET:-/run/pyth-on/agent.sock}"
+# Package stores (read-only in sandboxes). Installs run in their own container on this Docker network:
+# with `dockerd --bridge=none` only "host" reaches an index.
+STORE_ROOT="$(realpath -m "${PYTH_ON_PACKAGE_STORE:-/var/lib/pyth-on/packages}")"
+INSTALL_NETWORK="${PYTH_ON_INSTALL_NETWORK:-host}"
 
 ./scripts/ensure-dotnet.sh
 ./scripts/ensure-docker.sh
 IMAGE="$(./scripts/build-runtime-image.sh)"
+INSTALLER_IMAGE="$(./scripts/build-installer-image.sh)"
 
 echo "run.sh: building (Release)…" >&2
 dotnet build PythOn.sln -c Release -nologo -clp:ErrorsOnly
@@ -29,6 +35,8 @@ stop() {
 trap stop INT TERM EXIT
 
 Agent__SocketPath="$AGENT_SOCKET" Agent__Image="$IMAGE" \
+Agent__Packages__InstallerImage="$INSTALLER_IMAGE" Agent__Packages__StoreRoot="$STORE_ROOT" \
+Agent__Packages__Network="$INSTALL_NETWORK" \
   dotnet src/Sandbox.Agent/bin/Release/net10.0/PythOn.Sandbox.Agent.dll &
 pids+=($!)
 

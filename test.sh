@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test against real parts: installs and starts Docker when missing, builds the sandbox runtime
-# image when missing, builds the solution and runs all xunit projects. Prints "N passed, N failed" last.
+# image and the package installer image when missing, builds the solution and runs all xunit projects. Prints "N passed, N failed" last.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 ./scripts/ensure-dotnet.sh
 ./scripts/ensure-docker.sh
 ./scripts/build-runtime-image.sh
+./scripts/build-installer-image.sh
 
 dotnet build PythOn.sln -c Release -nologo -clp:ErrorsOnly
 

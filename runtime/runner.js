@@ -9,6 +9,8 @@ const childProcess = require('child_process');
 const Module = require('module');
 
 const WORK = '/work';
+const PACKAGES = '/packages';
+const STORE_ID = /^js-[0-9a-f]{40}$/;
 const BASE_ENV = { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: WORK };
 const ZK_FAILED_EXIT = 3;
 const pause = new Int32Array(new SharedArrayBuffer(4));
@@ -70,15 +72,29 @@ function receiveJob() {
     fs.writeSync(1, code !== null ? '\0pyth-on-zk ok\n' : '\0pyth-on-zk failed\n');
     if (code === null) process.exit(ZK_FAILED_EXIT);
   }
-  return { code, args: (job.args || []).map(String), env: job.env || {} };
+  const stores = (job.package_stores || []).map(String);
+  if (!stores.every((s) => STORE_ID.test(s))) throw new Error('invalid package store id');
+  return { code, args: (job.args || []).map(String), env: job.env || {}, stores };
 }
 
-function becomeProgram({ code, args, env }) {
+// The stores' node_modules go on NODE_PATH (require() looks there after /work/node_modules), their .bin on PATH.
+// NODE_PATH is read when the module system starts, so the lookup paths are rebuilt from it here.
+function usePackageStores(stores) {
+  if (stores.length === 0) return;
+  const dirs = stores.map((s) => path.join(PACKAGES, s, 'node_modules'));
+  const own = process.env.NODE_PATH ? [process.env.NODE_PATH] : [];
+  process.env.NODE_PATH = dirs.concat(own).join(path.delimiter);
+  process.env.PATH = dirs.map((d) => path.join(d, '.bin')).concat([process.env.PATH]).join(path.delimiter);
+  Module._initPaths();
+}
+
+function becomeProgram({ code, args, env, stores }) {
   const file = path.join(WORK, 'main.js');
   fs.writeFileSync(file, code, { mode: 0o600 });
   for (const k of Object.keys(process.env)) delete process.env[k];
   Object.assign(process.env, BASE_ENV);
   for (const [k, v] of Object.entries(env)) process.env[k] = String(v);
+  usePackageStores(stores);
   process.chdir(WORK);
   process.argv = [process.execPath, file, ...args];
   Module.runMain(file);

@@ -6,11 +6,14 @@ import builtins
 import ctypes
 import json
 import os
+import re
 import sys
 import types
 
 _RUNNER = os.path.abspath(__file__)
 _WORK = "/work"
+_PACKAGES = "/packages"
+_STORE_ID = re.compile(r"\A(?:py)-[0-9a-f]{40}\Z")
 _BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": _WORK,
              "PYTHONUNBUFFERED": "1"}
 _PR_SET_DUMPABLE = 4
@@ -81,7 +84,26 @@ def _receive_job():
         os.write(1, b"\0pyth-on-zk ok\n" if code is not None else b"\0pyth-on-zk failed\n")
         if code is None:
             os._exit(_ZK_FAILED_EXIT)
-    return code, [str(a) for a in job.get("args", [])], {str(k): str(v) for k, v in job.get("env", {}).items()}
+    stores = [str(s) for s in job.get("package_stores", [])]
+    if not all(_STORE_ID.match(s) for s in stores):
+        raise ValueError("invalid package store id")
+    return code, [str(a) for a in job.get("args", [])], {str(k): str(v) for k, v in job.get("env", {}).items()}, stores
+
+
+def _use_package_stores(stores, env):
+    """Puts the stores' site-packages right after /work on sys.path (ahead of the system's packages), processes
+    their .pth files like site-packages, and exports them on PYTHONPATH for child interpreters; their bin/ on PATH."""
+    if not stores:
+        return
+    import site
+    dirs = [os.path.join(_PACKAGES, s, "site-packages") for s in stores]
+    before = list(sys.path)
+    for d in dirs:
+        site.addsitedir(d)
+    added = [p for p in sys.path if p not in before]
+    sys.path[:] = [before[0]] + added + before[1:]
+    env["PYTHONPATH"] = os.pathsep.join(dirs + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    env["PATH"] = os.pathsep.join([os.path.join(d, "bin") for d in dirs] + [env.get("PATH", _BASE_ENV["PATH"])])
 
 
 def _wait_for(pid):
@@ -90,7 +112,7 @@ def _wait_for(pid):
     return 128 - code if code < 0 else code
 
 
-def _become_program(code, args, env):
+def _become_program(code, args, env, stores):
     """In the forked child: set up `python3 /work/main.py ARGS` semantics and run the code as __main__."""
     _libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
     os.environ.clear()
@@ -102,6 +124,7 @@ def _become_program(code, args, env):
     os.chdir(_WORK)
     sys.argv = [path] + args
     sys.path[0] = _WORK
+    _use_package_stores(stores, os.environ)
     main = types.ModuleType("__main__")
     main.__file__ = path
     main.__builtins__ = builtins
@@ -116,10 +139,10 @@ def _become_program(code, args, env):
 if __name__ == "__main__":
     # Non-dumpable: the program (same uid) cannot read this process's memory or environ through /proc.
     _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
-    _code, _args, _env = _receive_job()
+    _code, _args, _env, _stores = _receive_job()
     _pid = os.fork()
     if _pid == 0:
-        _become_program(_code, _args, _env)
+        _become_program(_code, _args, _env, _stores)
     else:
         del _code, _env
         os._exit(_wait_for(_pid))

@@ -102,6 +102,8 @@ else
   # Empty resolver config: sandboxes have no network and must not learn the host's DNS servers.
   : >"$work/etc/resolv.conf"
   mkdir -p "$work/work"
+  # Mount point of the agent's package store root (bind-mounted read-only into every sandbox).
+  mkdir -p "$work/packages"
   log "importing $TAG"
   tar --numeric-owner -C "$work" -c . | docker import \
       --change 'WORKDIR /work' \

@@ -27,6 +27,60 @@ public sealed class AgentOptions
 
     public PoolOptions Pool { get; set; } = new();
     public LimitOptions Limits { get; set; } = new();
+    public PackageOptions Packages { get; set; } = new();
+}
+
+/// <summary>Package installs (section Agent:Packages): the install container and the store.</summary>
+public sealed class PackageOptions
+{
+    /// <summary>Host directory of the package stores. Mounted read-only at /packages into every sandbox;
+    /// mode 0711 (not listable), each store 0755 under a content-addressed name.</summary>
+    public string StoreRoot { get; set; } = "/var/lib/pyth-on/packages";
+
+    /// <summary>Installer image (scripts/build-installer-image.sh tags its latest build pyth-on-installer:current).</summary>
+    public string InstallerImage { get; set; } = "pyth-on-installer:current";
+
+    /// <summary>Docker network of the install container, the only container with network access. With
+    /// `dockerd --bridge=none` only "host" reaches an index; "none" makes every install fail.</summary>
+    public string Network { get; set; } = "host";
+
+    /// <summary>Python package index (PEP 503 simple API) given to pip as --index-url.</summary>
+    public string PipIndexUrl { get; set; } = "https://pypi.org/simple";
+
+    /// <summary>npm registry given to npm as --registry.</summary>
+    public string NpmRegistry { get; set; } = "https://registry.npmjs.org/";
+
+    /// <summary>Host file of trusted CA certificates (PEM) for the installer's HTTPS, mounted read-only and used by
+    /// pip (PIP_CERT) and npm (NODE_EXTRA_CA_CERTS). The default is the host's own trust store, so an index behind a
+    /// TLS-inspecting proxy whose CA the host trusts works; empty uses the installer image's ca-certificates only.</summary>
+    public string CaBundle { get; set; } = "/etc/ssl/certs/ca-certificates.crt";
+
+    /// <summary>uid/gid the installer runs as (must not be a sandbox uid).</summary>
+    public int InstallerUid { get; set; } = 19999;
+
+    /// <summary>Wall-clock limit of one install; on expiry the container is killed and the install fails.</summary>
+    public int InstallTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>Largest store, measured after the install; a bigger one is deleted and the install fails.</summary>
+    public int MaxStoreSizeMb { get; set; } = 512;
+
+    /// <summary>Most requirements in one install.</summary>
+    public int MaxRequirements { get; set; } = 100;
+
+    /// <summary>Installs running at once (more wait their turn).</summary>
+    public int MaxConcurrentInstalls { get; set; } = 2;
+
+    /// <summary>Memory of the install container (memory = memory+swap).</summary>
+    public int MemoryMb { get; set; } = 1024;
+
+    /// <summary>Size of the install container's /tmp tmpfs (pip and npm caches, unpacking).</summary>
+    public int TmpSizeMb { get; set; } = 1024;
+
+    /// <summary>Processes in the install container.</summary>
+    public long PidsLimit { get; set; } = 256;
+
+    /// <summary>Largest single file the installer may write (ulimit fsize).</summary>
+    public int FileSizeMb { get; set; } = 256;
 }
 
 public sealed class PoolOptions

@@ -3,6 +3,7 @@ using PythOn.Sandbox.Agent;
 using PythOn.Sandbox.Agent.Docker;
 using PythOn.Sandbox.Agent.Grpc;
 using PythOn.Sandbox.Agent.Hosting;
+using PythOn.Sandbox.Agent.Packages;
 using PythOn.Sandbox.Agent.Pool;
 using PythOn.Sandbox.Agent.Runs;
 using PythOn.Sandbox.Agent.Status;
@@ -24,6 +25,9 @@ builder.Services.AddSingleton<SlotAllocator>();
 builder.Services.AddSingleton<SandboxFactory>();
 builder.Services.AddSingleton<WarmPool>();
 builder.Services.AddSingleton<RunExecutor>();
+builder.Services.AddSingleton<PackageStore>();
+builder.Services.AddSingleton<InstallContainerSpec>();
+builder.Services.AddSingleton<PackageInstaller>();
 builder.Services.AddSingleton<StatusReporter>();
 // Order matters: lifecycle starts first (files, checks) and stops last (removes every sandbox).
 builder.Services.AddHostedService<AgentLifecycle>();

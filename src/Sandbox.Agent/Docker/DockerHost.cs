@@ -12,6 +12,7 @@ public sealed class DockerHost : IDisposable
     public const string RoleLabel = "pyth-on.role";
     public const string LanguageLabel = "pyth-on.language";
     public const string RoleSandbox = "sandbox";
+    public const string RoleInstaller = "installer";
 
     private readonly DockerClientConfiguration _config;
     private readonly ILogger<DockerHost> _log;
@@ -40,7 +41,7 @@ public sealed class DockerHost : IDisposable
         [LanguageLabel] = language,
     };
 
-    /// <summary>Removes sandboxes of this agent id; with <paramref name="onlyOtherSessions"/> only those left by
+    /// <summary>Removes sandboxes and install containers of this agent id; with <paramref name="onlyOtherSessions"/> only those left by
     /// earlier processes (a crash or kill -9 leaves them running).</summary>
     public async Task<int> RemoveContainersAsync(bool onlyOtherSessions, CancellationToken ct)
     {
@@ -52,7 +53,6 @@ public sealed class DockerHost : IDisposable
                 ["label"] = new Dictionary<string, bool>
                 {
                     [$"{AgentLabel}={InstanceId}"] = true,
-                    [$"{RoleLabel}={RoleSandbox}"] = true,
                 },
             },
         }, ct);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Options;
+using PythOn.Sandbox.Agent.Packages;
 using PythOn.Sandbox.Agent.Runtime;
 
 namespace PythOn.Sandbox.Agent.Docker;
@@ -10,7 +11,7 @@ namespace PythOn.Sandbox.Agent.Docker;
 /// (see DESIGN.md "Sandbox"). The config carries no code, stdin or env values of any run: those travel on
 /// stdin, because the config is stored in clear under /var/lib/docker and shown by `docker inspect`.
 /// </summary>
-public sealed class SandboxSpec(IOptions<AgentOptions> options, SeccompProfile seccomp, DockerHost docker)
+public sealed class SandboxSpec(IOptions<AgentOptions> options, SeccompProfile seccomp, DockerHost docker, PackageStore packages)
 {
     public const string WorkDir = "/work";
     private const long MiB = 1024 * 1024;
@@ -56,6 +57,9 @@ public sealed class SandboxSpec(IOptions<AgentOptions> options, SeccompProfile s
                 Mounts =
                 [
                     new Mount { Type = "bind", Source = EmptyResolvConfPath, Target = "/etc/resolv.conf", ReadOnly = true },
+                    // Every package store, read-only, in every sandbox (warm ones too): the job names the stores a run
+                    // may use. The root is mode 0711, so a program can open a store only by its (unguessable) id.
+                    new Mount { Type = "bind", Source = packages.Root, Target = PackageStore.MountPoint, ReadOnly = true },
                 ],
                 Init = true, // docker-init as PID 1 reaps zombies
                 PidsLimit = limits.PidsLimit,

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using PythOn.Sandbox.Agent.Packages;
 using PythOn.Sandbox.Agent.Runs;
 using PythOn.Sandbox.Agent.Status;
 using PythOn.Sandbox.V1;
@@ -6,7 +7,7 @@ using PythOn.Sandbox.V1;
 namespace PythOn.Sandbox.Agent.Grpc;
 
 /// <summary>gRPC adapter: maps requests to the run and status logic and rejections to status codes.</summary>
-public sealed class SandboxAgentService(RunExecutor runs, StatusReporter status) : SandboxAgent.SandboxAgentBase
+public sealed class SandboxAgentService(RunExecutor runs, PackageInstaller installer, StatusReporter status) : SandboxAgent.SandboxAgentBase
 {
     public override async Task Run(RunRequest request, IServerStreamWriter<RunEvent> responseStream, ServerCallContext context)
     {
@@ -16,14 +17,29 @@ public sealed class SandboxAgentService(RunExecutor runs, StatusReporter status)
         }
         catch (RunRejectedException e)
         {
-            throw new RpcException(new global::Grpc.Core.Status(e.Reason switch
-            {
-                RunRejection.InvalidArgument => StatusCode.InvalidArgument,
-                RunRejection.ResourceExhausted => StatusCode.ResourceExhausted,
-                _ => StatusCode.Unavailable,
-            }, e.Message));
+            throw ToRpc(e);
         }
     }
+
+    public override async Task InstallPackages(InstallRequest request, IServerStreamWriter<InstallEvent> responseStream, ServerCallContext context)
+    {
+        try
+        {
+            await installer.InstallAsync(request, e => responseStream.WriteAsync(e), context.CancellationToken);
+        }
+        catch (RunRejectedException e)
+        {
+            throw ToRpc(e);
+        }
+    }
+
+    private static RpcException ToRpc(RunRejectedException e) => new(new global::Grpc.Core.Status(e.Reason switch
+    {
+        RunRejection.InvalidArgument => StatusCode.InvalidArgument,
+        RunRejection.FailedPrecondition => StatusCode.FailedPrecondition,
+        RunRejection.ResourceExhausted => StatusCode.ResourceExhausted,
+        _ => StatusCode.Unavailable,
+    }, e.Message));
 
     public override Task<AgentStatus> GetStatus(GetStatusRequest request, ServerCallContext context) =>
         status.GetAsync(context.CancellationToken);

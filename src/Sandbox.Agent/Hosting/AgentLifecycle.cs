@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using PythOn.Sandbox.Agent.Docker;
+using PythOn.Sandbox.Agent.Packages;
 
 namespace PythOn.Sandbox.Agent.Hosting;
 
@@ -10,6 +11,7 @@ public sealed class AgentLifecycle(
     DockerHost docker,
     SandboxSpec spec,
     SandboxFactory factory,
+    PackageStore packages,
     ILogger<AgentLifecycle> log) : IHostedService
 {
     public async Task StartAsync(CancellationToken ct)
@@ -24,6 +26,9 @@ public sealed class AgentLifecycle(
         }
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(resolv, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        // The package store root is mounted into every sandbox: it must exist before the pool creates one.
+        packages.Initialize();
 
         try
         {

@@ -27,6 +27,10 @@ public static class JobEncoder
             foreach (var (k, v) in request.Env)
                 w.WriteString(k, v);
             w.WriteEndObject();
+            w.WriteStartArray("package_stores");
+            foreach (var store in request.PackageStores)
+                w.WriteStringValue(store);
+            w.WriteEndArray();
             w.WriteEndObject();
         }
 

@@ -7,6 +7,7 @@ using Docker.DotNet;
 using Google.Protobuf;
 using Microsoft.Extensions.Options;
 using PythOn.Sandbox.Agent.Docker;
+using PythOn.Sandbox.Agent.Packages;
 using PythOn.Sandbox.Agent.Pool;
 using PythOn.Sandbox.Agent.Runtime;
 using PythOn.Sandbox.V1;
@@ -24,10 +25,12 @@ public sealed class RunExecutor(
     SandboxFactory factory,
     SlotAllocator slots,
     DockerHost docker,
+    PackageStore packages,
     ILogger<RunExecutor> log)
 {
     private static readonly byte[] ZkOk = "\0pyth-on-zk ok"u8.ToArray();
     private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(5);
+    private const int MaxPackageStores = 8;
     private int _active;
 
     public int ActiveRuns => Volatile.Read(ref _active);
@@ -76,6 +79,16 @@ public sealed class RunExecutor(
         }
         if (r.Args.Any(a => a.Contains('\0')))
             throw Invalid("arguments must not contain NUL characters");
+        if (r.PackageStores.Count > MaxPackageStores)
+            throw Invalid($"at most {MaxPackageStores} package stores per run");
+        foreach (var storeId in r.PackageStores)
+        {
+            if (!PackageStore.IsValidId(storeId) || !storeId.StartsWith(PackageStore.Prefix(language.Name) + "-", StringComparison.Ordinal))
+                throw Invalid($"'{storeId}' is not a {language.Name} package store id");
+            if (!packages.Exists(storeId))
+                throw new RunRejectedException(RunRejection.FailedPrecondition,
+                    $"package store {storeId} does not exist on this agent; install the set with InstallPackages first");
+        }
         long size = Encoding.UTF8.GetByteCount(r.Code) + r.Stdin.Length
             + r.Args.Sum(a => (long)Encoding.UTF8.GetByteCount(a))
             + r.Env.Sum(e => (long)Encoding.UTF8.GetByteCount(e.Key) + Encoding.UTF8.GetByteCount(e.Value))

@@ -4,6 +4,7 @@ namespace PythOn.Sandbox.Agent.Runs;
 public enum RunRejection
 {
     InvalidArgument,
+    FailedPrecondition,
     ResourceExhausted,
     Unavailable,
 }

@@ -6,18 +6,19 @@ using PythOn.Server.Audit;
 using PythOn.Server.Auth;
 using PythOn.Server.Errors;
 using PythOn.Server.Hosting;
+using PythOn.Server.Packages;
 using PythOn.Server.Secrets;
 
 namespace PythOn.Server.Execution;
 
 /// <summary>Runs code in the sandbox with the caller's secrets as environment variables.</summary>
 [Authorize]
-public sealed class ExecuteService(SandboxRunner runner, SecretStore secrets, AuditLog audit, IOptions<PythOnOptions> options)
+public sealed class ExecuteService(SandboxRunner runner, SecretStore secrets, RunPackages packages, AuditLog audit, IOptions<PythOnOptions> options)
     : PythOn.Api.V1.Execute.ExecuteBase
 {
     public override async Task<ExecuteResponse> Execute(ExecuteRequest request, ServerCallContext context)
     {
-        var (caller, plan) = Prepare(request, context);
+        var (caller, plan) = await PrepareAsync(request, context);
         var outcome = await runner.RunAsync(plan, zk: null, onChunk: null, context.CancellationToken);
         Audit(caller, plan, outcome.Response, "execute.run");
         return outcome.Response;
@@ -25,20 +26,19 @@ public sealed class ExecuteService(SandboxRunner runner, SecretStore secrets, Au
 
     public override async Task ExecuteStream(ExecuteRequest request, IServerStreamWriter<ExecuteStreamEvent> responseStream, ServerCallContext context)
     {
-        var (caller, plan) = Prepare(request, context);
+        var (caller, plan) = await PrepareAsync(request, context);
         var outcome = await runner.RunAsync(plan, zk: null,
             chunk => responseStream.WriteAsync(new ExecuteStreamEvent { Chunk = chunk }), context.CancellationToken);
         Audit(caller, plan, outcome.Response, "execute.stream");
         await responseStream.WriteAsync(new ExecuteStreamEvent { Result = outcome.Response });
     }
 
-    private (Caller, RunPlan) Prepare(ExecuteRequest request, ServerCallContext context)
+    private async Task<(Caller, RunPlan)> PrepareAsync(ExecuteRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
-        if (request.Packages.Count > 0)
-            throw Problems.Invalid("per-request packages are not available yet on this server: remove 'packages' from the request.");
         var plan = RunPlans.Create(options.Value.Limits, request.Language, request.Code, request.Stdin, request.Args, request.Env,
             request.HasTimeout ? request.Timeout : null, secrets.Reveal(caller.UserId));
+        plan = plan with { Packages = await packages.ForRunAsync(caller.UserId, plan.Language, request.Packages, context.CancellationToken) };
         return (caller, plan);
     }
 

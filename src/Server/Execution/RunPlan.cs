@@ -16,6 +16,9 @@ public sealed record RunPlan(
     IReadOnlyCollection<string> SecretValues,
     TimeSpan Timeout)
 {
+    /// <summary>Requirements to make importable (the caller's list plus the request's packages); empty for none.</summary>
+    public IReadOnlyList<string> Packages { get; init; } = [];
+
     public string CodeSha256 => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Code)));
 }
 

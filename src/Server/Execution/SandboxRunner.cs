@@ -6,6 +6,7 @@ using PythOn.Sandbox.V1;
 using PythOn.Server.Agents;
 using PythOn.Server.Errors;
 using PythOn.Server.Hosting;
+using PythOn.Server.Packages;
 using ApiOutputStream = PythOn.Api.V1.OutputStream;
 using AgentOutputStream = PythOn.Sandbox.V1.OutputStream;
 using OutputChunk = PythOn.Api.V1.OutputChunk;
@@ -20,7 +21,7 @@ public sealed record RunOutcome(ExecuteResponse Response, bool ZkDecryptionFaile
 /// Agents are tried in rotation; one that cannot be reached is skipped, and the call fails with UNAVAILABLE
 /// only when none answers. Nothing is cached about an agent's health, so a restarted agent is used again at once.
 /// </summary>
-public sealed class SandboxRunner(AgentConnections agents, IOptions<PythOnOptions> options, ILogger<SandboxRunner> logger)
+public sealed class SandboxRunner(AgentConnections agents, AgentInstalls installs, IOptions<PythOnOptions> options, ILogger<SandboxRunner> logger)
 {
     // Room on top of the run's own timeout for container acquisition and the result to travel back.
     private static readonly TimeSpan DeadlineSlack = TimeSpan.FromSeconds(30);
@@ -51,6 +52,31 @@ public sealed class SandboxRunner(AgentConnections agents, IOptions<PythOnOption
             {
                 failures.Add(problem);
                 continue;
+            }
+            if (plan.Packages.Count > 0)
+            {
+                // The agent that runs the program needs the store; for a set it has, this is a cached lookup.
+                InstallOutcome installed;
+                try
+                {
+                    installed = await installs.InstallAsync(client, plan.Language, plan.Packages,
+                        TimeSpan.FromSeconds(options.Value.Packages.RunWaitSeconds), cancellationToken);
+                }
+                catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !cancellationToken.IsCancellationRequested)
+                {
+                    logger.LogWarning("Sandbox agent {Address} is unavailable: {Detail}", address, e.Status.Detail);
+                    failures.Add($"{address}: {e.Status.Detail}");
+                    continue;
+                }
+                request.PackageStores.Clear();
+                request.PackageStores.Add(installed switch
+                {
+                    InstallOutcome.Ready ready => ready.StoreId,
+                    InstallOutcome.Failed failed => throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                        $"the packages of this run could not be installed: {failed.Message}")),
+                    _ => throw Problems.Unavailable(
+                        $"the packages of this run are still being installed ({string.Join(", ", plan.Packages)}); try again in a moment."),
+                });
             }
             var call = client.Run(request, deadline: DateTime.UtcNow + plan.Timeout + DeadlineSlack, cancellationToken: cancellationToken);
             using (call)

@@ -43,6 +43,7 @@ public sealed class CodeGenerator(
     SandboxRunner runner,
     SecretStore secrets,
     PackageList packages,
+    RunPackages runPackages,
     IOptions<PythOnOptions> options,
     ILogger<CodeGenerator> logger)
 {
@@ -113,6 +114,8 @@ public sealed class CodeGenerator(
                 continue;
             }
 
+            // The user's package list, installed, is importable here as in every run.
+            plan = plan with { Packages = await runPackages.ForRunAsync(userId, language, [], cancellationToken) };
             var run = (await runner.RunAsync(plan, zk: null, onChunk: null, cancellationToken)).Response;
             response.Executed = true;
             response.Output = run.Output;

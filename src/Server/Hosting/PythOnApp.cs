@@ -38,6 +38,10 @@ public static class PythOnApp
         services.AddSingleton<AuditLog>();
         services.AddSingleton<SecretStore>();
         services.AddSingleton<PackageList>();
+        services.AddSingleton<AgentInstalls>();
+        services.AddSingleton<RunPackages>();
+        services.AddSingleton<PackageInstallQueue>();
+        services.AddHostedService(sp => sp.GetRequiredService<PackageInstallQueue>());
         services.AddSingleton<AgentConnections>();
         services.AddSingleton<SandboxRunner>();
         services.AddSingleton<ModelSettings>();

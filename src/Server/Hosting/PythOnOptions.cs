@@ -17,6 +17,8 @@ public sealed class PythOnOptions
 
     public LimitOptions Limits { get; set; } = new();
 
+    public PackageInstallOptions Packages { get; set; } = new();
+
     /// <summary>Sandbox agent addresses: "unix:/path/agent.sock" or "http://host:port".</summary>
     public List<string> Agents { get; set; } = [];
 
@@ -60,4 +62,25 @@ public sealed class LimitOptions
     public int MemoryMb { get; set; } = 256;
     /// <summary>Largest request body, REST or gRPC.</summary>
     public int MaxRequestBytes { get; set; } = 4 * 1024 * 1024;
+}
+
+/// <summary>Package installation (section PythOn:Packages).</summary>
+public sealed class PackageInstallOptions
+{
+    /// <summary>How long a run waits for its packages: for the caller's list to finish installing, and for a
+    /// per-request set to be installed. Then the run fails with UNAVAILABLE (503) "still installing".</summary>
+    public double RunWaitSeconds { get; set; } = 30;
+
+    /// <summary>Most packages one request may add (ExecuteRequest.packages, ZK ExecuteCode packages).</summary>
+    public int MaxPerRequest { get; set; } = 20;
+
+    /// <summary>Background installs (user lists) running at once.</summary>
+    public int InstallWorkers { get; set; } = 2;
+
+    /// <summary>How long the server waits for one background install on an agent (the agent's own install limit
+    /// is Agent:Packages:InstallTimeoutSeconds).</summary>
+    public double InstallWaitSeconds { get; set; } = 900;
+
+    /// <summary>When no agent is reachable, a list install is retried after this long (its packages stay pending).</summary>
+    public double RetrySeconds { get; set; } = 30;
 }

@@ -86,6 +86,49 @@ public sealed class PackageList(Database db, IOptions<PythOnOptions> options)
         return normalized is not null && db.Packages.Delete(RowId(userId, language, normalized));
     }
 
+    /// <summary>Sets every package of the list back to pending (the list changed: the whole set is installed again).</summary>
+    public void MarkPending(ObjectId userId, string language)
+    {
+        lock (_writeLock)
+        {
+            db.InTransaction(() =>
+            {
+                foreach (var row in List(userId, language).Where(r => r.Status != PackageStates.Pending || r.Message != ""))
+                {
+                    row.Status = PackageStates.Pending;
+                    row.Message = "";
+                    db.Packages.Update(row);
+                }
+            });
+        }
+    }
+
+    /// <summary>
+    /// Records an install's outcome on the rows it installed: only rows whose requirement is still the one in
+    /// <paramref name="installed"/> (name → requirement) change, so a list edited meanwhile is never marked with a stale result.
+    /// </summary>
+    public void SetStatus(ObjectId userId, string language, IReadOnlyDictionary<string, string> installed,
+        Func<PackageRecord, (string Status, string Message)> outcome)
+    {
+        lock (_writeLock)
+        {
+            db.InTransaction(() =>
+            {
+                foreach (var row in List(userId, language))
+                {
+                    if (!installed.TryGetValue(row.Name, out var requirement) || requirement != row.Requirement) continue;
+                    (row.Status, row.Message) = outcome(row);
+                    db.Packages.Update(row);
+                }
+            });
+        }
+    }
+
+    /// <summary>(user, language) pairs with packages not installed yet: a restarted server resumes them.</summary>
+    public IReadOnlyList<(ObjectId UserId, string Language)> Unfinished() =>
+        db.Packages.Find(p => p.Status == PackageStates.Pending || p.Status == PackageStates.Installing)
+            .Select(p => (p.UserId, p.Language)).Distinct().ToList();
+
     private static PackageRequirement Parse(string language, string input) =>
         PackageRequirements.TryParse(language, input, out var requirement, out var error) ? requirement! : throw Problems.Invalid(error);
 

@@ -10,7 +10,7 @@ using Empty = Google.Protobuf.WellKnownTypes.Empty;
 namespace PythOn.Server.Packages;
 
 [Authorize]
-public sealed class PackagesService(PackageList packages, AuditLog audit) : PythOn.Api.V1.Packages.PackagesBase
+public sealed class PackagesService(PackageList packages, PackageInstallQueue installs, AuditLog audit) : PythOn.Api.V1.Packages.PackagesBase
 {
     public override Task<ListPackagesResponse> ListPackages(ListPackagesRequest request, ServerCallContext context)
     {
@@ -23,6 +23,9 @@ public sealed class PackagesService(PackageList packages, AuditLog audit) : Pyth
     {
         var caller = context.Caller();
         var rows = packages.Set(caller.UserId, request.Language, request.Packages);
+        var language = PackageList.ValidateLanguage(request.Language);
+        installs.ListChanged(caller.UserId, language);
+        rows = packages.List(caller.UserId, language);
         audit.Record(caller.UserId, "package.set", $"packages/{PackageList.ValidateLanguage(request.Language)}", AuditOutcome.Success,
             caller.ClientAddress, new Dictionary<string, string> { ["count"] = rows.Count.ToString() });
         return Task.FromResult(ToResponse(rows));
@@ -32,6 +35,8 @@ public sealed class PackagesService(PackageList packages, AuditLog audit) : Pyth
     {
         var caller = context.Caller();
         var row = packages.Add(caller.UserId, request.Language, request.Package);
+        installs.ListChanged(caller.UserId, row.Language);
+        row = packages.List(caller.UserId, row.Language).FirstOrDefault(r => r.Name == row.Name) ?? row;
         audit.Record(caller.UserId, "package.add", $"package/{row.Language}/{row.Name}", AuditOutcome.Success, caller.ClientAddress,
             new Dictionary<string, string> { ["requirement"] = row.Requirement });
         return Task.FromResult(ToInfo(row));
@@ -43,6 +48,7 @@ public sealed class PackagesService(PackageList packages, AuditLog audit) : Pyth
         var language = PackageList.ValidateLanguage(request.HasLanguage ? request.Language : "python");
         if (!packages.Remove(caller.UserId, language, request.Name))
             throw Problems.NotFound($"your {language} package list has no package named '{request.Name}'.");
+        installs.ListChanged(caller.UserId, language);
         var name = PackageRequirements.NormalizeName(language, request.Name);
         audit.Record(caller.UserId, "package.remove", $"package/{language}/{name}", AuditOutcome.Success, caller.ClientAddress);
         return Task.FromResult(new Empty());

@@ -10,6 +10,7 @@ using PythOn.Server.Auth;
 using PythOn.Server.Errors;
 using PythOn.Server.Execution;
 using PythOn.Server.Hosting;
+using PythOn.Server.Packages;
 using PythOn.Server.Secrets;
 using PythOn.Server.Storage;
 using Empty = Google.Protobuf.WellKnownTypes.Empty;
@@ -18,8 +19,8 @@ namespace PythOn.Server.ZeroKnowledge;
 
 /// <summary>Zero-knowledge code: the server stores ciphertext and hands it, with the password, to the sandbox.</summary>
 [Authorize]
-public sealed class ZkService(ZkCodeStore store, ZkFailureLimiter failures, SandboxRunner runner, SecretStore secrets, AuditLog audit,
-    IOptions<PythOnOptions> options) : ZK.ZKBase
+public sealed class ZkService(ZkCodeStore store, ZkFailureLimiter failures, SandboxRunner runner, SecretStore secrets, RunPackages packages,
+    AuditLog audit, IOptions<PythOnOptions> options) : ZK.ZKBase
 {
     public const string DecryptionFailed = "decryption failed: the master password is wrong or the stored payload was altered.";
     public const int MaxEncryptBytes = 64 * 1024;
@@ -92,12 +93,11 @@ public sealed class ZkService(ZkCodeStore store, ZkFailureLimiter failures, Sand
         var caller = context.Caller();
         var record = store.Find(caller.UserId, request.Name) ?? throw Problems.NotFound($"you have no stored program named '{request.Name}'.");
         if (string.IsNullOrEmpty(request.MasterPassword)) throw Problems.Invalid("masterPassword is required.");
-        if (request.Packages.Count > 0)
-            throw Problems.Invalid("packages are not available yet on this server: remove 'packages' from the request.");
         failures.EnsureAllowed(caller.UserId, record.Name);
 
         var plan = RunPlans.Create(options.Value.Limits, record.Language, code: "", request.Stdin, request.Args,
             new Dictionary<string, string>(), request.HasTimeout ? request.Timeout : null, secrets.Reveal(caller.UserId), codeRequired: false);
+        plan = plan with { Packages = await packages.ForRunAsync(caller.UserId, plan.Language, request.Packages, context.CancellationToken) };
         var job = new ZkJob
         {
             V = ZkPayloadV1.Version,

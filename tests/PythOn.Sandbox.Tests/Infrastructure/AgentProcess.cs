@@ -90,6 +90,7 @@ public sealed class AgentProcess : IAsyncDisposable
         psi.Environment["Agent__Pool__JavaScript"] = jsPool.ToString();
         psi.Environment["Logging__LogLevel__Default"] = "Information";
         psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        psi.Environment["Agent__Packages__StoreRoot"] = Path.Combine(dir, "stores"); // never the machine's store
         foreach (var (k, v) in extra ?? new Dictionary<string, string>())
             psi.Environment[k] = v;
 

@@ -15,6 +15,16 @@ public sealed class SandboxFixture : IAsyncLifetime
     public const int JavaScriptPool = 1;
 
     public string Image { get; private set; } = "";
+    public string InstallerImage { get; private set; } = "";
+
+    /// <summary>The agent's package store root (Agent:Packages:StoreRoot).</summary>
+    public string StoreRoot => Path.Combine(Dir, "stores");
+
+    /// <summary>Local PEP 503 index the agent's pip installs from (no PyPI here).</summary>
+    public PythOn.Tests.Packages.PackageIndex Index { get; } = new PythOn.Tests.Packages.PackageIndex()
+        .AddWheel("pyth-on-demo", "1.0")
+        .AddWheel("pyth-on-other", "2.5")
+        .AddSdist("pyth-on-sdistonly", "1.0");
     public string InstanceId { get; } = "test-" + Guid.NewGuid().ToString("N")[..12];
     public string Dir { get; } = Path.Combine(Path.GetTempPath(), "pyth-on-sandbox-tests-" + Guid.NewGuid().ToString("N")[..8]);
     public AgentProcess Agent { get; private set; } = null!;
@@ -26,14 +36,25 @@ public sealed class SandboxFixture : IAsyncLifetime
         await Repo.RunScriptAsync("ensure-docker.sh", TimeSpan.FromMinutes(5));
         Image = (await Repo.RunScriptAsync("build-runtime-image.sh", TimeSpan.FromMinutes(10))).Split('\n')[^1].Trim();
         Assert.StartsWith("pyth-on-runtime:", Image);
+        InstallerImage = (await Repo.RunScriptAsync("build-installer-image.sh", TimeSpan.FromMinutes(15))).Split('\n')[^1].Trim();
+        Assert.StartsWith("pyth-on-installer:", InstallerImage);
+        await Index.StartAsync();
         Agent = await AgentProcess.StartAsync(Path.Combine(Dir, "agent"), InstanceId, Image, PythonPool, JavaScriptPool,
-            new Dictionary<string, string> { ["Agent__Pool__HealthCheckIntervalMs"] = "500" });
+            new Dictionary<string, string>
+            {
+                ["Agent__Pool__HealthCheckIntervalMs"] = "500",
+                ["Agent__Packages__StoreRoot"] = StoreRoot,
+                ["Agent__Packages__InstallerImage"] = InstallerImage,
+                ["Agent__Packages__PipIndexUrl"] = Index.SimpleUrl,
+                ["Agent__Packages__Network"] = "host",
+            });
     }
 
     public async Task DisposeAsync()
     {
         if (Agent is not null)
             await Agent.DisposeAsync();
+        await Index.DisposeAsync();
         Docker.Dispose();
         try
         {

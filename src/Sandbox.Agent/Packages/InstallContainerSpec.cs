@@ -1,0 +1,82 @@
+using System.Globalization;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.Options;
+using PythOn.Sandbox.Agent.Docker;
+
+namespace PythOn.Sandbox.Agent.Packages;
+
+/// <summary>
+/// The INSTALL container: the only container that gets a network (Agent:Packages:Network, "host" by default,
+/// because `dockerd --bridge=none` leaves no other network that reaches an index). Otherwise hardened like a
+/// sandbox: no secrets, non-root uid, cap-drop ALL, no-new-privileges, our seccomp profile, read-only root,
+/// tmpfs /tmp, pids/memory/CPU limits, ulimits, no logs. Its only writable host path is the fresh staging
+/// directory it installs into (mounted at /out); besides it only the CA bundle is mounted (read-only), never a store.
+/// </summary>
+public sealed class InstallContainerSpec(IOptions<AgentOptions> options, SeccompProfile seccomp, DockerHost docker)
+{
+    private const long MiB = 1024 * 1024;
+    private const string CaBundlePath = "/etc/pyth-on/ca.crt";
+
+    public CreateContainerParameters Build(string language, IReadOnlyList<string> requirements, string stagingDir)
+    {
+        var o = options.Value.Packages;
+        var limits = options.Value.Limits;
+        var user = o.InstallerUid.ToString(CultureInfo.InvariantCulture);
+        var index = language == "python" ? o.PipIndexUrl : o.NpmRegistry;
+        var labels = docker.LabelsFor(language);
+        labels[DockerHost.RoleLabel] = DockerHost.RoleInstaller;
+        var env = new List<string>
+        {
+            "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "HOME=/tmp", "PYTHONDONTWRITEBYTECODE=1",
+            "PIP_NO_CACHE_DIR=1", "PIP_DISABLE_PIP_VERSION_CHECK=1", "npm_config_update_notifier=false",
+        };
+        var mounts = new List<Mount> { new() { Type = "bind", Source = stagingDir, Target = "/out", ReadOnly = false } };
+        if (!string.IsNullOrWhiteSpace(o.CaBundle) && File.Exists(o.CaBundle))
+        {
+            mounts.Add(new Mount { Type = "bind", Source = Path.GetFullPath(o.CaBundle), Target = CaBundlePath, ReadOnly = true });
+            env.Add($"PIP_CERT={CaBundlePath}");
+            env.Add($"NODE_EXTRA_CA_CERTS={CaBundlePath}");
+        }
+        return new CreateContainerParameters
+        {
+            Image = o.InstallerImage,
+            Cmd = ["/usr/bin/python3", "-I", "/opt/pyth-on-installer/install.py", language, index, .. requirements],
+            User = $"{user}:{user}",
+            WorkingDir = "/tmp",
+            Env = env,
+            Labels = labels,
+            AttachStdout = true,
+            AttachStderr = true,
+            Tty = false,
+            HostConfig = new HostConfig
+            {
+                NetworkMode = o.Network,
+                CapDrop = ["ALL"],
+                SecurityOpt = ["no-new-privileges:true", $"seccomp={seccomp.Json}"],
+                ReadonlyRootfs = true,
+                Tmpfs = new Dictionary<string, string>
+                {
+                    ["/tmp"] = $"rw,nosuid,nodev,size={o.TmpSizeMb}m,mode=1777",
+                },
+                Mounts = mounts,
+                Init = true,
+                PidsLimit = o.PidsLimit,
+                Memory = o.MemoryMb * MiB,
+                MemorySwap = o.MemoryMb * MiB,
+                NanoCPUs = (long)(limits.Cpus * 1e9),
+                Ulimits =
+                [
+                    new Ulimit { Name = "nofile", Soft = 4096, Hard = 4096 },
+                    new Ulimit { Name = "fsize", Soft = o.FileSizeMb * MiB, Hard = o.FileSizeMb * MiB },
+                    new Ulimit { Name = "core", Soft = 0, Hard = 0 },
+                ],
+                IpcMode = "private",
+                CgroupnsMode = "private",
+                LogConfig = new LogConfig { Type = "none" },
+                OomScoreAdj = 1000,
+                AutoRemove = false,
+                Privileged = false,
+            },
+        };
+    }
+}

@@ -1,0 +1,81 @@
+using Grpc.Core;
+using PythOn.Sandbox.V1;
+using PythOn.Server.Agents;
+
+namespace PythOn.Server.Packages;
+
+/// <summary>How asking an agent for a package set ended.</summary>
+public abstract record InstallOutcome
+{
+    /// <summary>Installed: <see cref="StoreId"/> goes into RunRequest.package_stores on that agent.</summary>
+    public sealed record Ready(string StoreId, IReadOnlyList<string> Resolved, bool Cached) : InstallOutcome;
+
+    /// <summary>The installer refused or failed; <see cref="Message"/> is its own error text.</summary>
+    public sealed record Failed(string Message) : InstallOutcome;
+
+    /// <summary>Still installing when the wait ended (the agent keeps going; asking again later finds it done).</summary>
+    public sealed record StillInstalling : InstallOutcome;
+}
+
+/// <summary>
+/// Calls an agent's InstallPackages. The agent caches by the requested set, so asking again for a set it has is a
+/// cheap lookup: the run path asks the agent it runs on every time, which also works with several agents.
+/// </summary>
+public sealed class AgentInstalls(AgentConnections agents, ILogger<AgentInstalls> logger)
+{
+    private int _next;
+
+    /// <summary>Installs on one agent, waiting at most <paramref name="wait"/>. Throws RpcException(Unavailable) when the
+    /// agent cannot be reached, so the caller can try another one.</summary>
+    public async Task<InstallOutcome> InstallAsync(SandboxAgent.SandboxAgentClient client, string language,
+        IReadOnlyList<string> requirements, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var request = new InstallRequest { Language = language };
+        request.Requirements.AddRange(requirements);
+        try
+        {
+            using var call = client.InstallPackages(request, deadline: DateTime.UtcNow + wait, cancellationToken: cancellationToken);
+            await foreach (var e in call.ResponseStream.ReadAllAsync(cancellationToken))
+            {
+                if (e.EventCase != InstallEvent.EventOneofCase.Result) continue;
+                var r = e.Result;
+                return r.Ok ? new InstallOutcome.Ready(r.StoreId, r.Resolved.ToList(), r.Cached) : new InstallOutcome.Failed(r.Message);
+            }
+            throw new RpcException(new Status(StatusCode.Unavailable, "the agent ended the install without a result"));
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded && !cancellationToken.IsCancellationRequested)
+        {
+            return new InstallOutcome.StillInstalling();
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
+        {
+            return new InstallOutcome.Failed(e.Status.Detail);
+        }
+    }
+
+    /// <summary>Installs on the first agent that answers (in rotation); null when none is reachable.</summary>
+    public async Task<InstallOutcome?> InstallOnAnyAsync(string language, IReadOnlyList<string> requirements, TimeSpan wait,
+        CancellationToken cancellationToken)
+    {
+        var clients = agents.Clients.ToList();
+        var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)clients.Count);
+        for (var i = 0; i < clients.Count; i++)
+        {
+            var (address, client) = clients[(start + i) % clients.Count];
+            if (AgentConnections.LocalProblem(address) is { } problem)
+            {
+                logger.LogDebug("Skipping agent {Address}: {Problem}", address, problem);
+                continue;
+            }
+            try
+            {
+                return await InstallAsync(client, language, requirements, wait, cancellationToken);
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !cancellationToken.IsCancellationRequested)
+            {
+                logger.LogWarning("Sandbox agent {Address} could not install packages: {Detail}", address, e.Status.Detail);
+            }
+        }
+        return null;
+    }
+}
