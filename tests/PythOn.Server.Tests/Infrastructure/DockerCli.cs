@@ -33,8 +33,10 @@ public static class DockerCli
     {
         try
         {
-            var lines = await RunAsync("top", containerId, "-o", "args");
-            return lines.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Skip(1).ToList();
+            // `docker top` needs the pid column; the command line follows it.
+            var lines = await RunAsync("top", containerId, "-o", "pid,args");
+            return lines.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Skip(1)
+                .Select(l => l.Split(' ', 2, StringSplitOptions.RemoveEmptyEntries)).Select(p => p.Length > 1 ? p[1].Trim() : "").ToList();
         }
         catch (InvalidOperationException)
         {
@@ -44,14 +46,14 @@ public static class DockerCli
 
     /// <summary>
     /// A container of the agent in which a Python program is running now: the runner forked it, so two runner
-    /// processes are alive (a warm container waiting for its job has one). Null when there is none.
+    /// processes are alive (a warm container waiting for its job has one, under docker-init). Null when there is none.
     /// </summary>
     public static async Task<string?> FindRunningPythonProgramAsync(string agentId)
     {
         foreach (var (id, state) in await ContainersOfAgentAsync(agentId))
         {
             if (state != "running") continue;
-            var runners = (await ProcessesAsync(id)).Count(p => p.Contains("/opt/pyth-on/runner.py", StringComparison.Ordinal));
+            var runners = (await ProcessesAsync(id)).Count(p => p.StartsWith("/usr/bin/python3 -u /opt/pyth-on/runner.py", StringComparison.Ordinal));
             if (runners >= 2) return id;
         }
         return null;

@@ -24,7 +24,7 @@ public class SandboxedServerFixture : ITestServer, IAsyncLifetime
     /// <summary>Both processes' captured output, for failure messages.</summary>
     public string Logs => $"--- server ---\n{Server.Output}\n--- agent ---\n{Agent.Log}";
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         _agent = await AgentProcess.StartAsync(Purpose, pythonPool: 2, javaScriptPool: 2);
         var settings = new Dictionary<string, string>(ServerSettings) { ["PythOn:Agents:0"] = _agent.Address };
