@@ -234,6 +234,25 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cancelling_a_gRPC_stream_kills_the_sandbox_long_before_its_timeout()
+    {
+        var request = Python("import sys, time\nsys.stdout.write('up\\n')\nsys.stdout.flush()\nwhile True:\n    time.sleep(0.05)");
+        request.Timeout = 60;
+        using var cancel = new CancellationTokenSource();
+        using var call = e2e.Rpc.Execute.ExecuteStream(request, _user.Key.Metadata, cancellationToken: cancel.Token);
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var container = await Poll.ForAsync(() => DockerCli.FindRunningPythonProgramAsync(e2e.Agent.InstanceId), TimeSpan.FromSeconds(30),
+            "a container of the agent runs the program");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        cancel.Cancel();
+
+        await Poll.UntilAsync(async () => (await DockerCli.ContainersOfAgentAsync(e2e.Agent.InstanceId)).All(c => c.Id != container),
+            TimeSpan.FromSeconds(20), $"container {container[..12]} is gone");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
     public async Task Streaming_over_gRPC_sends_chunks_of_both_streams_then_exactly_one_result()
     {
         var (chunks, result) = await StreamAsync(Python("import sys\nprint('out1', flush=True)\nsys.stderr.write('err1\\n')\nprint('out2')\nsys.exit(4)"), _user);

@@ -212,6 +212,22 @@ public sealed class ZkTests(SandboxedServerFixture e2e) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Concurrent_wrong_passwords_cannot_spend_more_than_the_failure_budget()
+    {
+        var user = await Users.RegisterAsync(e2e.Rest);
+        var name = UniqueName("raced");
+        (await StoreAsync(name, ZkVectors.PayloadJson("ok-0"), user)).Expect(HttpStatusCode.OK);
+
+        // All at once: each guess takes a sandbox and an Argon2 derivation, so they overlap.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => ExecuteAsync(name, $"parallel-guess-{i}", user)));
+
+        var statuses = answers.Select(a => a.Status).ToList();
+        Assert.True(statuses.Count(s => s == HttpStatusCode.Forbidden) <= 5,
+            $"more guesses were tried than the budget of 5 allows: {string.Join(", ", statuses.Select(s => (int)s))}");
+        Assert.All(answers, a => Assert.True(a.Status is HttpStatusCode.Forbidden or HttpStatusCode.TooManyRequests, $"{(int)a.Status}: {a.Body}"));
+    }
+
+    [Fact]
     public async Task The_failure_budget_of_one_program_leaves_another_program_runnable()
     {
         var user = await Users.RegisterAsync(e2e.Rest);
