@@ -61,6 +61,22 @@ public sealed class AgentOutageTests(AgentOutageFixture e2e) : IClassFixture<Age
     }
 
     [Fact]
+    public async Task A_run_in_progress_when_the_agent_dies_answers_503_at_once()
+    {
+        var run = e2e.Rest.PostAsync("/api/v1/execute",
+            new { code = "import time\nwhile True:\n    time.sleep(0.05)", language = "python", timeout = 50 }, _user.Key);
+        await Poll.ForAsync(() => DockerCli.FindRunningPythonProgramAsync(e2e.Agent.InstanceId), TimeSpan.FromSeconds(30),
+            "a container of the agent runs the program");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        KillAgent();
+
+        var response = await run;
+        response.ExpectStatusBody(HttpStatusCode.ServiceUnavailable, (int)StatusCode.Unavailable);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"the answer took {clock.Elapsed.TotalSeconds:0.0} s after the agent died");
+    }
+
+    [Fact]
     public async Task While_the_agent_is_down_health_is_degraded_and_names_the_unreachable_agent()
     {
         KillAgent();

@@ -287,6 +287,33 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Streaming_over_REST_delivers_the_first_line_while_the_program_still_runs()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/execute/stream")
+        {
+            Content = new StringContent(
+                Json(new ExecuteRequest { Language = "python", Timeout = 4, Code = "import sys, time\nsys.stdout.write('first\\n')\nsys.stdout.flush()\nwhile True:\n    time.sleep(0.01)" }),
+                Encoding.UTF8, "application/json"),
+        };
+        _user.Key.Apply(request);
+        var clock = Stopwatch.StartNew();
+        using var response = await e2e.Rest.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+
+        var firstLine = await reader.ReadLineAsync();
+        var firstAt = clock.Elapsed;
+        var rest = await reader.ReadToEndAsync();
+        var endAt = clock.Elapsed;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("first\n", JsonDocument.Parse(firstLine!).RootElement.Prop("chunk").Str("data"));
+        var result = JsonDocument.Parse(rest.Trim()).RootElement.Prop("result");
+        Assert.True(result.Prop("timedOut").GetBoolean());
+        Assert.True(endAt - firstAt > TimeSpan.FromSeconds(2),
+            $"the first line came at {firstAt.TotalSeconds:0.00} s and the end at {endAt.TotalSeconds:0.00} s: the line was held back");
+    }
+
+    [Fact]
     public async Task Each_run_is_audited_with_language_duration_exit_code_and_code_hash_but_never_the_code()
     {
         var user = await Users.RegisterAsync(e2e.Rest);

@@ -139,7 +139,22 @@ public sealed class AgentProcess : IAsyncDisposable
         }
         _process?.Dispose();
         _channel.Dispose();
+        await RemoveLeftoverContainersAsync();
         TempDirectories.Delete(Dir);
+    }
+
+    /// <summary>A killed agent cannot clean up after itself: remove what carries its label so the suite leaves nothing behind.</summary>
+    private async Task RemoveLeftoverContainersAsync()
+    {
+        try
+        {
+            var leftovers = await DockerCli.ContainersOfAgentAsync(InstanceId);
+            if (leftovers.Count > 0) await DockerCli.RunAsync(["rm", "-f", .. leftovers.Select(c => c.Id)]);
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            Append($"could not remove leftover containers: {e.Message}");
+        }
     }
 
     private async Task LaunchAndWaitAsync()
