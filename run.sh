@@ -34,15 +34,19 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+# The content root is the build output, where appsettings.json is (it sets the endpoints' protocols: gRPC is HTTP/2 only).
+AGENT_BIN="$PWD/src/Sandbox.Agent/bin/Release/net10.0"
+SERVER_BIN="$PWD/src/Server/bin/Release/net10.0"
+
 Agent__SocketPath="$AGENT_SOCKET" Agent__Image="$IMAGE" \
 Agent__Packages__InstallerImage="$INSTALLER_IMAGE" Agent__Packages__StoreRoot="$STORE_ROOT" \
 Agent__Packages__Network="$INSTALL_NETWORK" \
-  dotnet src/Sandbox.Agent/bin/Release/net10.0/PythOn.Sandbox.Agent.dll &
+  dotnet "$AGENT_BIN/PythOn.Sandbox.Agent.dll" --contentRoot "$AGENT_BIN" &
 pids+=($!)
 
 PythOn__DataDirectory="$DATA_DIR" PythOn__Agents__0="unix:$AGENT_SOCKET" \
 Kestrel__Endpoints__Rest__Url="$REST_URL" Kestrel__Endpoints__Grpc__Url="$GRPC_URL" \
-  dotnet src/Server/bin/Release/net10.0/PythOn.Server.dll &
+  dotnet "$SERVER_BIN/PythOn.Server.dll" --contentRoot "$SERVER_BIN" &
 pids+=($!)
 
 echo "run.sh: Pyth-On is starting — REST $REST_URL, gRPC $GRPC_URL, docs $REST_URL/docs, data $DATA_DIR (Ctrl-C stops)" >&2

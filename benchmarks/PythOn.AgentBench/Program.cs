@@ -25,7 +25,7 @@ var client = new SandboxAgent.SandboxAgentClient(channel);
 
 foreach (var (language, code, bare) in new[]
 {
-    ("python", "print(1)", new[] { "python3", "-c", "print(1)" }),
+    ("python", "print(1)", new[] { "/usr/bin/python3", "-c", "print(1)" }), // the system interpreter, as the sandbox has it (not a PATH shim)
     ("javascript", "console.log(1)", new[] { "node", "-e", "console.log(1)" }),
 })
 {

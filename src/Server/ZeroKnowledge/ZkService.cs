@@ -93,7 +93,6 @@ public sealed class ZkService(ZkCodeStore store, ZkFailureLimiter failures, Sand
         var caller = context.Caller();
         var record = store.Find(caller.UserId, request.Name) ?? throw Problems.NotFound($"you have no stored program named '{request.Name}'.");
         if (string.IsNullOrEmpty(request.MasterPassword)) throw Problems.Invalid("masterPassword is required.");
-        failures.EnsureAllowed(caller.UserId, record.Name);
 
         var plan = RunPlans.Create(options.Value.Limits, record.Language, code: "", request.Stdin, request.Args,
             new Dictionary<string, string>(), request.HasTimeout ? request.Timeout : null, secrets.Reveal(caller.UserId), codeRequired: false);
@@ -106,10 +105,15 @@ public sealed class ZkService(ZkCodeStore store, ZkFailureLimiter failures, Sand
             Ciphertext = Convert.ToBase64String(record.Ciphertext),
             MasterPassword = request.MasterPassword,
         };
-        var outcome = await runner.RunAsync(plan, job, onChunk: null, context.CancellationToken);
+        RunOutcome outcome;
+        // Reserved before the run: concurrent guesses cannot together exceed the budget.
+        using (var attempt = failures.Begin(caller.UserId, record.Name))
+        {
+            outcome = await runner.RunAsync(plan, job, onChunk: null, context.CancellationToken);
+            if (outcome.ZkDecryptionFailed) attempt.Failed();
+        }
         if (outcome.ZkDecryptionFailed)
         {
-            failures.RecordFailure(caller.UserId, record.Name);
             audit.Record(caller.UserId, "zk.execute", $"zk/{record.Name}", AuditOutcome.Denied, caller.ClientAddress,
                 new Dictionary<string, string> { ["reason"] = "decryption failed" });
             throw new RpcException(new Status(StatusCode.PermissionDenied, DecryptionFailed));

@@ -42,7 +42,7 @@ public abstract class NoSandboxOrModelTests(ITestServer server) : IAsyncLifetime
 
         var json = response.ExpectStatusBody(HttpStatusCode.ServiceUnavailable, 14);
         Assert.Equal(["code", "details", "message"], json.PropertyNames().Order(StringComparer.Ordinal));
-        Assert.Matches("no sandbox agent is reachable|needs a language model", json.Str("message"));
+        Assert.Matches("no sandbox agent is reachable|no model provider is configured|not configured|not available", json.Str("message"));
     }
 
     public static TheoryData<string> Methods =>
@@ -72,7 +72,7 @@ public abstract class NoSandboxOrModelTests(ITestServer server) : IAsyncLifetime
         };
 
         var error = await RpcAssert.FailsWith(StatusCode.Unavailable, call);
-        Assert.Matches("no sandbox agent is reachable|needs a language model", error.Status.Detail);
+        Assert.Matches("no sandbox agent is reachable|no model provider is configured|not configured|not available", error.Status.Detail);
     }
 }
 

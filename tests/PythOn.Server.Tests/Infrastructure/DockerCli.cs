@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace PythOn.Server.Tests.Infrastructure;
+
+/// <summary>The Docker CLI, to look at what the agent left in the engine (labels, state, processes, configuration).</summary>
+public static class DockerCli
+{
+    public static async Task<string> RunAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the docker CLI");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"docker {string.Join(' ', arguments)} failed with exit code {process.ExitCode}: {await stderr}");
+        return await stdout;
+    }
+
+    /// <summary>Every container (any state) labelled pyth-on.agent=<paramref name="agentId"/>: id and state ("running", "exited", ...).</summary>
+    public static async Task<IReadOnlyList<(string Id, string State)>> ContainersOfAgentAsync(string agentId)
+    {
+        var lines = await RunAsync("ps", "-a", "--no-trunc", "--filter", $"label=pyth-on.agent={agentId}", "--format", "{{.ID}} {{.State}}");
+        return lines.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(l => l.Split(' ', 2)).Select(p => (p[0], p.Length > 1 ? p[1] : "")).ToList();
+    }
+
+    /// <summary>The command lines of the processes in a running container (`docker top`); empty when it is gone or not running.</summary>
+    public static async Task<IReadOnlyList<string>> ProcessesAsync(string containerId)
+    {
+        try
+        {
+            // `docker top` needs the pid column; the command line follows it.
+            var lines = await RunAsync("top", containerId, "-o", "pid,args");
+            return lines.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Skip(1)
+                .Select(l => l.Split(' ', 2, StringSplitOptions.RemoveEmptyEntries)).Select(p => p.Length > 1 ? p[1].Trim() : "").ToList();
+        }
+        catch (InvalidOperationException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>
+    /// A container of the agent in which a Python program is running now: the runner forked it, so two runner
+    /// processes are alive (a warm container waiting for its job has one, under docker-init). Null when there is none.
+    /// </summary>
+    public static async Task<string?> FindRunningPythonProgramAsync(string agentId)
+    {
+        foreach (var (id, state) in await ContainersOfAgentAsync(agentId))
+        {
+            if (state != "running") continue;
+            var runners = (await ProcessesAsync(id)).Count(p => p.StartsWith("/usr/bin/python3 -u /opt/pyth-on/runner.py", StringComparison.Ordinal));
+            if (runners >= 2) return id;
+        }
+        return null;
+    }
+
+    /// <summary>`docker inspect` of one container as raw JSON text.</summary>
+    public static Task<string> InspectAsync(string containerId) => RunAsync("inspect", containerId);
+
+    /// <summary>The labels of a container.</summary>
+    public static async Task<IReadOnlyDictionary<string, string>> LabelsAsync(string containerId)
+    {
+        using var document = JsonDocument.Parse(await InspectAsync(containerId));
+        return document.RootElement[0].GetProperty("Config").GetProperty("Labels").EnumerateObject()
+            .ToDictionary(p => p.Name, p => p.Value.GetString() ?? "");
+    }
+}
