@@ -130,6 +130,9 @@ public sealed class IsolationTests(SandboxFixture fx)
         var spy = Runs.Python(
             "import os, glob, subprocess\nneedle = os.environ['NEEDLE'][::-1].encode()\ncanary = os.environ['CANARY'].encode()\n" +
             "helper = subprocess.Popen(['sleep', '30'], env={'CANARY': os.environ['CANARY']})\n" +
+            // Under load the helper's environ can lag behind Popen's return: wait (bounded) until it shows.
+            "import time\ndeadline = time.monotonic() + 10\n" +
+            "while canary not in open(f'/proc/{helper.pid}/environ', 'rb').read() and time.monotonic() < deadline:\n    time.sleep(0.01)\n" +
             "found = canary_found = False\npids = [p for p in os.listdir('/proc') if p.isdigit()]\n" +
             "for path in glob.glob('/proc/*/environ') + glob.glob('/proc/*/cmdline') + glob.glob('/work/*') + glob.glob('/tmp/*'):\n" +
             "    try:\n        data = open(path, 'rb').read()\n    except OSError:\n        continue\n" +
