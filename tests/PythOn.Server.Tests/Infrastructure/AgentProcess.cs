@@ -241,9 +241,17 @@ public sealed class AgentProcess : IAsyncDisposable
 public static class RuntimeImage
 {
     private static readonly Lazy<Task<string>> Tag = new(BuildAsync);
+    private static readonly Lazy<Task<string>> InstallerTag = new(async () =>
+    {
+        await Tag.Value;
+        return (await RunScriptAsync("build-installer-image.sh", TimeSpan.FromMinutes(15))).Split('\n')[^1].Trim();
+    });
 
     /// <summary>The runtime image tag (pyth-on-runtime:&lt;hash&gt;); throws with the scripts' output when Docker or the image cannot be had.</summary>
     public static Task<string> TagAsync() => Tag.Value;
+
+    /// <summary>The package installer image tag (pyth-on-installer:&lt;hash&gt;), built when missing.</summary>
+    public static Task<string> InstallerTagAsync() => InstallerTag.Value;
 
     private static async Task<string> BuildAsync()
     {

@@ -23,16 +23,14 @@ public sealed class PackageInstallTests(PackageInstallFixture fx)
     /// <summary>Polls ListPackages (with a deadline) until the package leaves pending/installing; returns its entry.</summary>
     private async Task<JsonElement> SettledAsync(TestUser user, string language, string name)
     {
-        var deadline = DateTime.UtcNow + InstallDeadline;
-        while (true)
+        JsonElement entry = default;
+        await Poll.UntilAsync(async () =>
         {
             var list = (await Rest.GetAsync($"/api/v1/packages?language={language}", user.Key)).Expect(HttpStatusCode.OK).Json.Items("packages");
-            var entry = list.Single(p => p.Str("name") == name);
-            if (entry.Str("status") is not ("PACKAGE_STATUS_PENDING" or "PACKAGE_STATUS_INSTALLING")) return entry;
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"{name} still {entry.Str("status")} after {InstallDeadline}:\n{fx.AgentLog}");
-            await Task.Delay(100);
-        }
+            entry = list.Single(p => p.Str("name") == name);
+            return entry.Str("status") is not ("PACKAGE_STATUS_PENDING" or "PACKAGE_STATUS_INSTALLING");
+        }, InstallDeadline, $"{name} leaves pending/installing", () => $"{entry.Str("status")}\n{fx.AgentLog}");
+        return entry;
     }
 
     private async Task<JsonElement> RunRestAsync(TestUser user, string language, string code, string[]? packages = null) =>
