@@ -33,6 +33,7 @@ foreach (var (language, code, bare) in new[]
     await RunOnceAsync(language, code); // warm-up (JIT, connection)
     var total = new List<double>();
     var acquire = new List<double>();
+    var first = new List<double>();
     var program = new List<double>();
     var exit = new List<double>();
     var cold = 0;
@@ -43,6 +44,7 @@ foreach (var (language, code, bare) in new[]
         var result = await RunOnceAsync(language, code);
         total.Add(clock.Elapsed.TotalMilliseconds);
         acquire.Add(result.Timings.AcquireUs / 1000.0);
+        first.Add(result.Timings.FirstOutputUs / 1000.0);
         program.Add(result.Timings.ProgramUs / 1000.0);
         exit.Add(result.Timings.ExitStatusUs / 1000.0);
         if (!result.Warm)
@@ -63,7 +65,8 @@ foreach (var (language, code, bare) in new[]
     Console.WriteLine($"{language}: {runs} runs ({cold} cold)");
     Console.WriteLine($"  through agent  {Stats(total)}");
     Console.WriteLine($"    acquire      {Stats(acquire)}");
-    Console.WriteLine($"    program      {Stats(program)}   (job sent -> output closed)");
+    Console.WriteLine($"    first output {Stats(first)}   (job sent -> first output byte)");
+    Console.WriteLine($"    program      {Stats(program)}   (job sent -> program ended: end marker or output closed)");
     Console.WriteLine($"    exit status  {Stats(exit)}");
     Console.WriteLine($"  bare {bare[0],-9} {Stats(bareTimes)}");
 }

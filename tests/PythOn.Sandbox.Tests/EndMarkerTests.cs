@@ -72,4 +72,42 @@ public sealed class EndMarkerTests(SandboxFixture fx)
         Assert.Equal(5, run.StdoutBytes);
         Assert.Equal("\0\u0001\u0002\uFFFD\n", run.Stdout);
     }
+
+    // The runner's quick exit (runner.py _exit_quickly) must keep what a program can see of Python's exit.
+    [Fact]
+    public async Task Python_exit_joins_threads_runs_atexit_and_finalizers_in_order()
+    {
+        const string code = """
+            import atexit, sys, threading, time
+            class Noisy:
+                def __del__(self):
+                    print("del", flush=True)
+            keep = Noisy()
+            def late():
+                time.sleep(0.2)
+                print("thread done", flush=True)
+            threading.Thread(target=late).start()
+            atexit.register(lambda: print("atexit"))
+            out = open("/dev/stdout", "w", buffering=4096)
+            out.write("buffered\n")
+            print("main done")
+            """;
+        var run = await fx.Client.RunAsync(Runs.Python(code));
+        Assert.Equal(0, run.Result.ExitCode);
+        // What `python3 -u main.py` prints for this program.
+        Assert.Equal("main done\nthread done\natexit\ndel\nbuffered\n", run.Stdout);
+    }
+
+    [Theory]
+    [InlineData("sys.exit()", 0, "")]
+    [InlineData("sys.exit(7)", 7, "")]
+    [InlineData("sys.exit(True)", 1, "")]
+    [InlineData("sys.exit(256)", 0, "")]
+    [InlineData("sys.exit('bye')", 1, "bye\n")]
+    public async Task Python_sys_exit_keeps_its_meaning(string call, int exitCode, string stderr)
+    {
+        var run = await fx.Client.RunAsync(Runs.Python("import sys\n" + call));
+        Assert.Equal(exitCode, run.Result.ExitCode);
+        Assert.Equal(stderr, run.Stderr);
+    }
 }
