@@ -48,8 +48,8 @@ function readHeader() {
     line += c;
     if (line.length > 64) throw new Error('job header too long');
   }
-  const [jobLen, zkLen] = line.trim().split(/\s+/).map(Number);
-  return { jobLen, zkLen };
+  const [jobLen, zkLen, endLen = 0] = line.trim().split(/\s+/).map(Number);
+  return { jobLen, zkLen, endLen };
 }
 
 // Decrypts in a separate fresh process; the password bytes are zeroed here and never become a JS string.
@@ -61,7 +61,7 @@ function decryptZk(zk) {
 }
 
 function receiveJob() {
-  const { jobLen, zkLen } = readHeader();
+  const { jobLen, zkLen, endLen } = readHeader();
   const jobBuf = readExact(jobLen);
   const job = JSON.parse(jobBuf.toString('utf8'));
   jobBuf.fill(0);
@@ -72,6 +72,9 @@ function receiveJob() {
     fs.writeSync(1, code !== null ? '\0pyth-on-zk ok\n' : '\0pyth-on-zk failed\n');
     if (code === null) process.exit(ZK_FAILED_EXIT);
   }
+  // An end key (README.md) cannot be kept from a program that runs in this very process: consume and
+  // forget it, so the program's stdin starts after it; the agent then waits for the container to end.
+  if (endLen > 0) readExact(endLen).fill(0);
   const stores = (job.package_stores || []).map(String);
   if (!stores.every((s) => STORE_ID.test(s))) throw new Error('invalid package store id');
   return { code, args: (job.args || []).map(String), env: job.env || {}, stores };

@@ -8,11 +8,12 @@ namespace PythOn.Sandbox.Agent.Runs;
 
 /// <summary>
 /// Frames a job for the in-container runner (protocol: runtime/README.md):
-/// "&lt;job_len&gt; &lt;zk_len&gt;\n", the job JSON, the optional ZK JSON, then the program's stdin bytes.
+/// "&lt;job_len&gt; &lt;zk_len&gt; &lt;end_len&gt;\n", the job JSON, the optional ZK JSON, the end key (may be
+/// empty), then the program's stdin bytes.
 /// </summary>
 public static class JobEncoder
 {
-    public static byte[] Encode(RunRequest request)
+    public static byte[] Encode(RunRequest request, ReadOnlySpan<byte> endKey = default)
     {
         var job = new ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(job))
@@ -49,14 +50,15 @@ public static class JobEncoder
             w.WriteEndObject();
         }
 
-        var header = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{job.WrittenCount} {zk.WrittenCount}\n"));
+        var header = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{job.WrittenCount} {zk.WrittenCount} {endKey.Length}\n"));
         var stdin = request.Stdin.Span;
-        var frame = new byte[header.Length + job.WrittenCount + zk.WrittenCount + stdin.Length];
+        var frame = new byte[header.Length + job.WrittenCount + zk.WrittenCount + endKey.Length + stdin.Length];
         var span = frame.AsSpan();
         header.CopyTo(span);
         job.WrittenSpan.CopyTo(span[header.Length..]);
         zk.WrittenSpan.CopyTo(span[(header.Length + job.WrittenCount)..]);
-        stdin.CopyTo(span[(header.Length + job.WrittenCount + zk.WrittenCount)..]);
+        endKey.CopyTo(span[(header.Length + job.WrittenCount + zk.WrittenCount)..]);
+        stdin.CopyTo(span[(header.Length + job.WrittenCount + zk.WrittenCount + endKey.Length)..]);
         // The intermediate buffers held secrets; the frame is zeroed by the caller once sent.
         job.Clear();
         zk.Clear();

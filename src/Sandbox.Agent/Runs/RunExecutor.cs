@@ -18,6 +18,9 @@ namespace PythOn.Sandbox.Agent.Runs;
 /// Runs one program: takes a sandbox (warm, or created on demand), hands it the job on stdin, streams its
 /// output with a per-stream cap, enforces the wall-clock limit with SIGKILL, reports the exit status as soon
 /// as the program ends and removes the container off the request path.
+/// Python runs end on the runner's end marker (runtime/README.md), keyed by a per-run secret the program never
+/// holds, so the result does not wait for the container (docker-init, runc, shim) to wind down; JavaScript runs,
+/// and Python runs that died by a signal (137: OOM or our kill needs inspect), end when the streams close.
 /// </summary>
 public sealed class RunExecutor(
     IOptions<AgentOptions> options,
@@ -29,6 +32,7 @@ public sealed class RunExecutor(
     ILogger<RunExecutor> log)
 {
     private static readonly byte[] ZkOk = "\0pyth-on-zk ok"u8.ToArray();
+    private const int EndKeyBytes = 16;
     private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(5);
     private const int MaxPackageStores = 8;
     private int _active;
@@ -151,10 +155,12 @@ public sealed class RunExecutor(
                 _ = factory.KillAsync(sandbox);
         }
 
+        // A program that runs in the runner's own process (JavaScript) could read the key: no end marker there.
+        var endKey = sandbox.Language == LanguageRuntime.Python ? RandomNumberGenerator.GetBytes(EndKeyBytes) : [];
         var clock = Stopwatch.StartNew();
-        var frame = JobEncoder.Encode(request);
+        var frame = JobEncoder.Encode(request, endKey);
         var writer = WriteJobAsync(sandbox, frame);
-        var pump = new OutputPump(sandbox.Stream, cap, request.Zk is not null, clock);
+        var pump = new OutputPump(sandbox.Stream, cap, request.Zk is not null, endKey.Length > 0 ? EndMarker.TokenFor(endKey) : null, clock);
         var pumping = pump.RunAsync(events.Writer);
 
         using var timer = new CancellationTokenSource(timeout);
@@ -181,23 +187,38 @@ public sealed class RunExecutor(
             throw;
         }
 
-        await pumping;
-        var programUs = (ulong)clock.Elapsed.TotalMicroseconds;
-        await writer;
-        ct.ThrowIfCancellationRequested();
-
-        var exitClock = Stopwatch.StartNew();
         int exitCode;
         bool oomKilled;
-        try
+        ulong programUs, exitUs;
+        if (pump.EndCode is >= 0 and < 128 and var endCode && !Volatile.Read(ref timedOut) && !ct.IsCancellationRequested)
         {
-            (exitCode, oomKilled) = await ExitStatusAsync(sandbox);
+            // The runner reported a normal exit on both streams: all output is in. The container is still
+            // winding down; the caller's DestroyInBackground kills and removes it, which also ends the
+            // pump's draining and the job writer.
+            programUs = (ulong)clock.Elapsed.TotalMicroseconds;
+            exitCode = endCode;
+            oomKilled = false;
+            exitUs = 0;
         }
-        catch (Exception e) when (e is DockerApiException or HttpRequestException or OperationCanceledException)
+        else
         {
-            throw new RunRejectedException(RunRejection.Unavailable, $"lost track of sandbox {sandbox.ShortId}: {e.Message}");
+            await pumping;
+            programUs = (ulong)clock.Elapsed.TotalMicroseconds;
+            await writer;
+            ct.ThrowIfCancellationRequested();
+
+            var exitClock = Stopwatch.StartNew();
+            try
+            {
+                (exitCode, oomKilled) = await ExitStatusAsync(sandbox);
+            }
+            catch (Exception e) when (e is DockerApiException or HttpRequestException or OperationCanceledException)
+            {
+                throw new RunRejectedException(RunRejection.Unavailable, $"lost track of sandbox {sandbox.ShortId}: {e.Message}");
+            }
+            exitUs = (ulong)exitClock.Elapsed.TotalMicroseconds;
         }
-        var exitUs = (ulong)exitClock.Elapsed.TotalMicroseconds;
+        CryptographicOperations.ZeroMemory(endKey);
 
         var result = new RunResult
         {
@@ -255,16 +276,23 @@ public sealed class RunExecutor(
     }
 
     /// <summary>Reads the attach stream to its end, forwarding at most <c>cap</c> bytes per stream and discarding
-    /// the rest (a reader that stops made `docker kill` and even `docker inspect` hang).</summary>
-    private sealed class OutputPump(MultiplexedStream stream, int cap, bool zk, Stopwatch clock)
+    /// the rest (a reader that stops made `docker kill` and even `docker inspect` hang). With an end token, the
+    /// events complete as soon as the end marker was seen on both streams; reading (and discarding) goes on
+    /// until the stream ends or is closed.</summary>
+    private sealed class OutputPump(MultiplexedStream stream, int cap, bool zk, byte[]? endToken, Stopwatch clock)
     {
         private long _stdout;
         private long _stderr;
         private List<byte>? _zkLine = zk ? [] : null;
+        private readonly EndMarker? _stdoutEnd = endToken is null ? null : new EndMarker(endToken);
+        private readonly EndMarker? _stderrEnd = endToken is null ? null : new EndMarker(endToken);
 
         public bool Truncated { get; private set; }
         public ulong FirstOutputUs { get; private set; }
         public byte[]? ZkStatus { get; private set; }
+
+        /// <summary>The program's exit code from the runner's end marker, when both streams carried the same one.</summary>
+        public int? EndCode => _stdoutEnd is { Code: { } o } && _stderrEnd is { Code: { } e } && o == e ? o : null;
 
         public async Task RunAsync(ChannelWriter<RunEvent> events)
         {
@@ -290,19 +318,36 @@ public sealed class RunExecutor(
                         data = ConsumeZkLine(data);
                     if (data.IsEmpty)
                         continue;
-                    if (FirstOutputUs == 0)
-                        FirstOutputUs = Math.Max(1, (ulong)clock.Elapsed.TotalMicroseconds);
-                    if (isStdout)
-                        Forward(events, data.Span, OutputStream.Stdout, ref _stdout);
-                    else
-                        Forward(events, data.Span, OutputStream.Stderr, ref _stderr);
+                    var end = isStdout ? _stdoutEnd : _stderrEnd;
+                    if (end is not null)
+                        data = end.Feed(data);
+                    Send(events, data.Span, isStdout);
+                    if (_stdoutEnd is { Done: true } && _stderrEnd is { Done: true })
+                        events.TryComplete(); // the program ended; what follows is discarded
                 }
+                // Bytes held back as a possible start of the marker were the program's after all.
+                if (_stdoutEnd is { Done: false })
+                    Send(events, _stdoutEnd.Flush().Span, isStdout: true);
+                if (_stderrEnd is { Done: false })
+                    Send(events, _stderrEnd.Flush().Span, isStdout: false);
             }
             finally
             {
                 ArrayPool<byte>.Shared.Return(buffer);
                 events.TryComplete();
             }
+        }
+
+        private void Send(ChannelWriter<RunEvent> events, ReadOnlySpan<byte> data, bool isStdout)
+        {
+            if (data.IsEmpty)
+                return;
+            if (FirstOutputUs == 0)
+                FirstOutputUs = Math.Max(1, (ulong)clock.Elapsed.TotalMicroseconds);
+            if (isStdout)
+                Forward(events, data, OutputStream.Stdout, ref _stdout);
+            else
+                Forward(events, data, OutputStream.Stderr, ref _stderr);
         }
 
         private void Forward(ChannelWriter<RunEvent> events, ReadOnlySpan<byte> data, OutputStream target, ref long sent)
@@ -328,6 +373,76 @@ public sealed class RunExecutor(
             ZkStatus = _zkLine.ToArray();
             _zkLine = null;
             return newline < 0 ? Memory<byte>.Empty : data[(newline + 1)..];
+        }
+    }
+
+    /// <summary>Finds the runner's end marker <c>\0pyth-on-end &lt;key hex&gt; &lt;code&gt;\n</c> in one output stream.
+    /// Bytes that might begin the marker are held back until they are known; the marker and anything after it
+    /// are never forwarded. Only the runner holds the key, so the program cannot forge the marker.</summary>
+    internal sealed class EndMarker(byte[] token)
+    {
+        private const int MaxCodeBytes = 16;
+        private byte[] _pending = [];
+        private List<byte>? _tail;
+
+        public bool Done { get; private set; }
+        public int? Code { get; private set; }
+
+        public static byte[] TokenFor(byte[] key) =>
+            Encoding.ASCII.GetBytes("\0pyth-on-end " + Convert.ToHexStringLower(key) + " ");
+
+        /// <summary>Takes the next bytes of the stream; returns those that are the program's output.</summary>
+        public Memory<byte> Feed(Memory<byte> data)
+        {
+            if (Done)
+                return Memory<byte>.Empty;
+            if (_tail is not null)
+            {
+                ReadCode(data.Span);
+                return Memory<byte>.Empty;
+            }
+            if (_pending.Length > 0)
+            {
+                var joined = new byte[_pending.Length + data.Length];
+                _pending.CopyTo(joined, 0);
+                data.CopyTo(joined.AsMemory(_pending.Length));
+                data = joined;
+                _pending = [];
+            }
+            var span = data.Span;
+            var at = span.IndexOf(token);
+            if (at >= 0)
+            {
+                _tail = [];
+                ReadCode(span[(at + token.Length)..]);
+                return data[..at];
+            }
+            var keep = Math.Min(token.Length - 1, span.Length);
+            while (keep > 0 && !span[^keep..].SequenceEqual(token.AsSpan(0, keep)))
+                keep--;
+            if (keep > 0)
+                _pending = span[^keep..].ToArray();
+            return data[..^keep];
+        }
+
+        /// <summary>At the end of the stream: the bytes held back, which were not a marker.</summary>
+        public Memory<byte> Flush()
+        {
+            var rest = _pending;
+            _pending = [];
+            return rest;
+        }
+
+        private void ReadCode(ReadOnlySpan<byte> data)
+        {
+            var newline = data.IndexOf((byte)'\n');
+            _tail!.AddRange((newline < 0 ? data : data[..newline]).ToArray());
+            if (newline < 0 && _tail.Count <= MaxCodeBytes)
+                return;
+            Done = true;
+            var digits = _tail.ToArray();
+            if (newline >= 0 && digits.Length is > 0 and <= 3 && digits.All(b => b is >= (byte)'0' and <= (byte)'9'))
+                Code = int.Parse(Encoding.ASCII.GetString(digits), System.Globalization.CultureInfo.InvariantCulture);
         }
     }
 }
