@@ -180,23 +180,21 @@ public sealed class ServerProcess : ITestServer
     private async Task WaitUntilReadyAsync()
     {
         using var probe = new HttpClient { BaseAddress = RestAddress, Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + StartTimeout;
         string lastProblem = "no answer yet";
-        while (DateTime.UtcNow < deadline)
+        await Poll.UntilAsync(async () =>
         {
             if (_process.HasExited)
                 throw new InvalidOperationException($"the server exited with code {_process.ExitCode} before it was ready. Output:\n{Output}");
             try
             {
                 using var response = await probe.GetAsync("/api/v1/info");
-                if (response.StatusCode == HttpStatusCode.OK) return;
+                if (response.StatusCode == HttpStatusCode.OK) return true;
                 lastProblem = $"GET /api/v1/info answered {(int)response.StatusCode}";
             }
             catch (HttpRequestException e) { lastProblem = e.Message; }
             catch (TaskCanceledException) { lastProblem = "GET /api/v1/info timed out"; }
-            await Task.Delay(100); // poll interval inside the deadline loop
-        }
-        throw new TimeoutException($"the server was not ready within {StartTimeout.TotalSeconds} s ({lastProblem}). Output:\n{Output}");
+            return false;
+        }, StartTimeout, "the server answers GET /api/v1/info", () => $"{lastProblem}. Output:\n{Output}");
     }
 
     private static int FreePort()
