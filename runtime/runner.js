@@ -72,12 +72,16 @@ function receiveJob() {
     fs.writeSync(1, code !== null ? '\0pyth-on-zk ok\n' : '\0pyth-on-zk failed\n');
     if (code === null) process.exit(ZK_FAILED_EXIT);
   }
-  // An end key (README.md) cannot be kept from a program that runs in this very process: consume and
-  // forget it, so the program's stdin starts after it; the agent then waits for the container to end.
-  if (endLen > 0) readExact(endLen).fill(0);
+  // The end key (README.md) comes last, so the program's stdin starts right after it.
+  let endToken = null;
+  if (endLen > 0) {
+    const key = readExact(endLen);
+    endToken = Buffer.from(`\0pyth-on-end ${key.toString('hex')} `, 'latin1');
+    key.fill(0);
+  }
   const stores = (job.package_stores || []).map(String);
   if (!stores.every((s) => STORE_ID.test(s))) throw new Error('invalid package store id');
-  return { code, args: (job.args || []).map(String), env: job.env || {}, stores };
+  return { code, args: (job.args || []).map(String), env: job.env || {}, stores, endToken };
 }
 
 // The stores' node_modules go on NODE_PATH (require() looks there after /work/node_modules), their .bin on PATH.
@@ -91,7 +95,33 @@ function usePackageStores(stores) {
   Module._initPaths();
 }
 
-function becomeProgram({ code, args, env, stores }) {
+// Writes the end marker (README.md) once the program has ended normally, after every 'exit' listener (the
+// program's own ones print too), so the agent need not wait for the container to wind down. Node emits 'exit'
+// before it prints an uncaught exception: then no marker, and the agent waits for the streams to close.
+function reportEnd(endToken) {
+  if (endToken === null) return;
+  const emit = process.emit;
+  let fatal = false;
+  process.emit = function emitThenReportEnd(event, ...rest) {
+    const handled = emit.call(this, event, ...rest);
+    if (event === 'uncaughtException' && !handled) fatal = true;
+    if (event === 'exit' && !fatal) {
+      const code = process.exitCode || 0; // what node exits with once the listeners have run
+      if (Number.isInteger(code) && code >= 0 && code < 128) {
+        const marker = Buffer.concat([endToken, Buffer.from(`${code}\n`, 'latin1')]);
+        try {
+          fs.writeSync(2, marker);
+          fs.writeSync(1, marker);
+        } catch {
+          // a program that closed its streams gets the slow path
+        }
+      }
+    }
+    return handled;
+  };
+}
+
+function becomeProgram({ code, args, env, stores, endToken }) {
   const file = path.join(WORK, 'main.js');
   fs.writeFileSync(file, code, { mode: 0o600 });
   for (const k of Object.keys(process.env)) delete process.env[k];
@@ -100,7 +130,10 @@ function becomeProgram({ code, args, env, stores }) {
   usePackageStores(stores);
   process.chdir(WORK);
   process.argv = [process.execPath, file, ...args];
+  reportEnd(endToken);
   Module.runMain(file);
 }
 
+// Tells the agent this runner is booted and blocked on its job: only then does the warm pool count it.
+fs.writeSync(1, '\0pyth-on-ready\n');
 becomeProgram(receiveJob());

@@ -4,6 +4,7 @@
 # The job protocol is described in README.md next to this file.
 import builtins
 import ctypes
+import gc
 import json
 import os
 import re
@@ -171,7 +172,6 @@ def _exit_quickly(main, status):
             threading._shutdown()
         del threading
         import atexit
-        import gc
         atexit._run_exitfuncs()
         globs = main.__dict__
         for name in [n for n in globs if n[:1] == "_" and n[1:2] != "_"]:
@@ -197,6 +197,13 @@ def _end_marker(end_key, code):
 if __name__ == "__main__":
     # Non-dumpable: the program (same uid) cannot read this process's memory or environ through /proc.
     _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    # Warm up what every program needs, then put the runner's objects out of the collector's reach: the program's
+    # collections (and its exit's) then skip them, so they do not write to, and copy, the pages shared since the fork.
+    compile("pass", "<warm-up>", "exec")
+    gc.collect()
+    gc.freeze()
+    # Tells the agent this runner is loaded and blocked on its job: only then does the warm pool count it.
+    os.write(1, b"\0pyth-on-ready\n")
     _code, _args, _env, _stores, _end_len = _receive_job()
     # The end key follows the job on stdin. It is read only AFTER the fork, by this process, while the child
     # waits on a gate pipe: the key is never in the program's memory (a fork copies the parent's), and the

@@ -40,10 +40,6 @@ foreach (var (language, code, bare) in new[]
     for (var i = 0; i < runs; i++)
     {
         await WaitForPoolAsync(language); // measure the warm path, as a steady trickle of requests sees it
-        // "Ready" in the pool means the container started, not that its runner is waiting: node needs ~100 ms more,
-        // so without a pause the JavaScript numbers include the runner's boot. BENCH_SETTLE_MS=500 leaves it out.
-        if (Environment.GetEnvironmentVariable("BENCH_SETTLE_MS") is { } settle)
-            await Task.Delay(int.Parse(settle));
         var clock = Stopwatch.StartNew();
         var result = await RunOnceAsync(language, code);
         total.Add(clock.Elapsed.TotalMilliseconds);
@@ -90,12 +86,14 @@ async Task WaitForPoolAsync(string language)
     var deadline = DateTime.UtcNow.AddSeconds(30);
     while (DateTime.UtcNow < deadline)
     {
+        // Idle: the pool full (runners waiting) and the previous run's sandbox removed, so nothing competes.
         var s = await client.GetStatusAsync(new GetStatusRequest());
-        if (s.PoolReady[language] >= Math.Max(1, s.PoolTarget[language]))
+        if (s.PoolReady[language] >= Math.Max(1, s.PoolTarget[language])
+            && s.PoolStarting.Values.Sum() == 0 && s.SandboxesRemoving == 0 && s.ActiveRuns == 0)
             return;
         await Task.Delay(20);
     }
-    throw new TimeoutException($"{language} pool did not fill");
+    throw new TimeoutException($"the agent did not become idle with a full {language} pool");
 }
 
 static string Stats(List<double> xs)

@@ -26,9 +26,10 @@ async Task<CaseResult> Measure(string name, Func<Task> once, int runs, int warmu
     return result;
 }
 
-async Task<double> Throughput(string name, Func<Task> once, int total)
+async Task<double> Throughput(string name, Func<Task> once, int total, Func<Task>? settle = null)
 {
     var next = 0;
+    var cpu = CpuClock.BusySeconds();
     var watch = Stopwatch.StartNew();
     var workers = Enumerable.Range(0, options.Concurrency).Select(async _ =>
     {
@@ -36,7 +37,10 @@ async Task<double> Throughput(string name, Func<Task> once, int total)
     });
     await Task.WhenAll(workers);
     var perSecond = total / watch.Elapsed.TotalSeconds;
-    Console.WriteLine($"{name,-44} {perSecond,8:F1} runs/s  ({total} runs, concurrency {options.Concurrency})");
+    // CPU of the whole machine per run, including work a run leaves behind (a sandbox to remove and replace).
+    if (settle is not null) await settle();
+    var cpuMs = (CpuClock.BusySeconds() - cpu) * 1000 / total;
+    Console.WriteLine($"{name,-44} {perSecond,8:F1} runs/s  ({total} runs, concurrency {options.Concurrency}; machine CPU {cpuMs:F0} ms per run)");
     return perSecond;
 }
 
@@ -49,6 +53,9 @@ string[] naiveArgs = ["run", "--rm", "-i", "--network", "none", "--cap-drop", "A
     "--log-driver", "none", "--init", "--user", "20999", options.Image, "/usr/bin/python3", "-c", "print(1)"];
 var naive = await Measure("naive docker run --rm (python)", () => Processes.RunAsync("docker", naiveArgs), Math.Min(options.Runs, 20), warmup: 1);
 var naiveThroughput = await Throughput("naive docker run --rm (python)", () => Processes.RunAsync("docker", naiveArgs), Math.Min(options.Runs, 24));
+// The floor of any one-container-per-run design: the Engine API alone creating, starting and removing a container.
+var lifecycleCpuMs = await ContainerLifecycle.CpuPerContainerAsync(options.Image, 12);
+Console.WriteLine($"{"container lifecycle alone (Engine API)",-44} machine CPU {lifecycleCpuMs,5:F0} ms per container (create, start, kill, remove)");
 
 // Pyth-On over REST and gRPC.
 using var http = new HttpClient { BaseAddress = new Uri(options.Rest) };
@@ -75,12 +82,68 @@ Func<Task> Grpc(string language, string code) => async () =>
     if (result.Output != "1\n") throw new InvalidOperationException($"unexpected gRPC result: {result}");
 };
 
+// Idle: every agent has its pools full with runners waiting, no run in progress and no used sandbox left to remove.
+var fullPool = await PoolAsync();
+async Task<Dictionary<string, int>> PoolAsync()
+{
+    var health = await http.GetFromJsonAsync<JsonElement>("/api/v1/health");
+    return health.GetProperty("pool").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
+}
+async Task WaitForIdleAsync()
+{
+    var deadline = DateTime.UtcNow.AddSeconds(60);
+    while (DateTime.UtcNow < deadline)
+    {
+        var health = await http.GetFromJsonAsync<JsonElement>("/api/v1/health");
+        var pool = health.GetProperty("pool").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
+        var busy = health.GetProperty("agents").EnumerateArray().Any(a =>
+            a.TryGetProperty("activeRuns", out var runs) && runs.GetInt32() > 0
+            || a.TryGetProperty("sandboxesRemoving", out var removing) && removing.GetInt32() > 0
+            || a.TryGetProperty("poolStarting", out var starting) && starting.EnumerateObject().Any(s => s.Value.GetInt32() > 0));
+        if (!busy && fullPool.All(p => pool.GetValueOrDefault(p.Key) >= p.Value))
+            return;
+        await Task.Delay(10);
+    }
+    throw new TimeoutException("the service did not become idle within 60 s");
+}
+Func<Task> Paced(Func<Task> once) => async () =>
+{
+    await WaitForIdleAsync();
+    await once();
+};
+
+Console.WriteLine();
+Console.WriteLine("Pyth-On, sequential back to back (every run's sandbox is removed and replaced while the next ones run):");
 var restPython = await Measure("Pyth-On REST python print(1)", Rest("python", "print(1)"), options.Runs);
 var grpcPython = await Measure("Pyth-On gRPC python print(1)", Grpc("python", "print(1)"), options.Runs);
 var restNode = await Measure("Pyth-On REST javascript console.log(1)", Rest("javascript", "console.log(1)"), options.Runs);
 var grpcNode = await Measure("Pyth-On gRPC javascript console.log(1)", Grpc("javascript", "console.log(1)"), options.Runs);
-var restThroughput = await Throughput("Pyth-On REST python print(1)", Rest("python", "print(1)"), options.Runs);
-var grpcThroughput = await Throughput("Pyth-On gRPC python print(1)", Grpc("python", "print(1)"), options.Runs);
+Console.WriteLine("Pyth-On, paced (the service idle before each request: warm pool full, previous sandbox removed; clock covers the request only):");
+var pacedRestPython = await MeasurePaced("Pyth-On REST python print(1), paced", Rest("python", "print(1)"), options.Runs);
+var pacedGrpcPython = await MeasurePaced("Pyth-On gRPC python print(1), paced", Grpc("python", "print(1)"), options.Runs);
+var pacedRestNode = await MeasurePaced("Pyth-On REST javascript, paced", Rest("javascript", "console.log(1)"), options.Runs);
+var pacedGrpcNode = await MeasurePaced("Pyth-On gRPC javascript, paced", Grpc("javascript", "console.log(1)"), options.Runs);
+Console.WriteLine($"Pyth-On, concurrency {options.Concurrency}:");
+await WaitForIdleAsync();
+var restThroughput = await Throughput("Pyth-On REST python print(1)", Rest("python", "print(1)"), options.Runs, WaitForIdleAsync);
+var grpcThroughput = await Throughput("Pyth-On gRPC python print(1)", Grpc("python", "print(1)"), options.Runs, WaitForIdleAsync);
+
+async Task<CaseResult> MeasurePaced(string name, Func<Task> once, int runs)
+{
+    for (var i = 0; i < 2; i++) await Paced(once)();
+    var samples = new List<double>(runs);
+    for (var i = 0; i < runs; i++)
+    {
+        await WaitForIdleAsync();
+        var watch = Stopwatch.StartNew();
+        await once();
+        samples.Add(watch.Elapsed.TotalMilliseconds);
+    }
+    var result = CaseResult.From(name, samples);
+    results.Add(result);
+    Console.WriteLine(result);
+    return result;
+}
 
 Console.WriteLine();
 Console.WriteLine("Ratios (lower is better for latency, higher for throughput):");
@@ -88,9 +151,18 @@ Ratio("REST python p50 / bare python3 start", restPython.P50 / barePython.P50, "
 Ratio("gRPC python p50 / bare python3 start", grpcPython.P50 / barePython.P50, "≤ 1.0");
 Ratio("REST javascript p50 / bare node start", restNode.P50 / bareNode.P50, "≤ 0.5");
 Ratio("gRPC javascript p50 / bare node start", grpcNode.P50 / bareNode.P50, "≤ 0.5");
+Ratio("paced REST python p50 / bare python3", pacedRestPython.P50 / barePython.P50, "≤ 1.0");
+Ratio("paced gRPC python p50 / bare python3", pacedGrpcPython.P50 / barePython.P50, "≤ 1.0");
+Ratio("paced REST javascript p50 / bare node", pacedRestNode.P50 / bareNode.P50, "≤ 0.5");
+Ratio("paced gRPC javascript p50 / bare node", pacedGrpcNode.P50 / bareNode.P50, "≤ 0.5");
 Ratio("REST python p50 / naive docker run p50", restPython.P50 / naive.P50, "");
 Ratio("REST concurrency-4 throughput / naive", restThroughput / naiveThroughput, "≥ 5");
 Ratio("gRPC concurrency-4 throughput / naive", grpcThroughput / naiveThroughput, "≥ 5");
+// With every core busy, runs/s can not exceed cores / CPU per run; a single-use container costs at least the lifecycle.
+var ceiling = Environment.ProcessorCount * 1000 / lifecycleCpuMs;
+Console.WriteLine();
+Console.WriteLine($"CPU bound: {Environment.ProcessorCount} cores / {lifecycleCpuMs:F0} ms per container lifecycle = at most {ceiling:F1} single-use containers/s " +
+    $"= {ceiling / naiveThroughput:F2}x the naive throughput, before any run does work.");
 
 void Ratio(string name, double value, string target) =>
     Console.WriteLine($"  {name,-44} {value,7:F2}x  {(target.Length > 0 ? "target " + target : "")}");
@@ -120,6 +192,62 @@ sealed record BenchOptions(string Rest, string Grpc, string Image, int Runs, int
         if (image.Length == 0) throw new ArgumentException("--image pyth-on-runtime:TAG is required (scripts/build-runtime-image.sh prints it).");
         return new BenchOptions(Get("--rest", "http://127.0.0.1:8080"), Get("--grpc", "http://127.0.0.1:8081"), image,
             int.Parse(Get("--runs", "60")), int.Parse(Get("--concurrency", "4")));
+    }
+}
+
+static class CpuClock
+{
+    /// <summary>Seconds all cores spent busy since boot (user, nice, system, irq, softirq, steal from /proc/stat).</summary>
+    public static double BusySeconds()
+    {
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..].Select(long.Parse).ToArray();
+        var busy = fields.Take(8).Sum() - fields[3] - fields[4]; // minus idle and iowait
+        return busy / 100.0; // USER_HZ
+    }
+}
+
+static class ContainerLifecycle
+{
+    /// <summary>Machine CPU per container for create → start → remove (force: SIGKILL) of a hardened, idle container
+    /// through the Docker Engine API, sequentially.</summary>
+    public static async Task<double> CpuPerContainerAsync(string image, int count)
+    {
+        using var docker = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint("/var/run/docker.sock"), ct);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        }) { BaseAddress = new Uri("http://docker") };
+        var config = new
+        {
+            Image = image,
+            Cmd = new[] { "/bin/sleep", "600" },
+            User = "20998:20998",
+            NetworkDisabled = true,
+            Labels = new Dictionary<string, string> { ["pyth-on.role"] = "bench" },
+            HostConfig = new
+            {
+                NetworkMode = "none", CapDrop = new[] { "ALL" }, SecurityOpt = new[] { "no-new-privileges:true" }, ReadonlyRootfs = true,
+                Tmpfs = new Dictionary<string, string> { ["/tmp"] = "size=64m,nr_inodes=4096" }, Init = true, PidsLimit = 64,
+                Memory = 256L << 20, MemorySwap = 256L << 20, NanoCpus = 1_000_000_000L, IpcMode = "private", CgroupnsMode = "private",
+                LogConfig = new { Type = "none" },
+            },
+        };
+        async Task OnceAsync()
+        {
+            using var created = await docker.PostAsJsonAsync("/containers/create", config);
+            created.EnsureSuccessStatusCode();
+            var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("Id").GetString();
+            (await docker.PostAsync($"/containers/{id}/start", null)).EnsureSuccessStatusCode();
+            (await docker.DeleteAsync($"/containers/{id}?force=1")).EnsureSuccessStatusCode();
+        }
+        await OnceAsync();
+        var cpu = CpuClock.BusySeconds();
+        for (var i = 0; i < count; i++) await OnceAsync();
+        return (CpuClock.BusySeconds() - cpu) * 1000 / count;
     }
 }
 

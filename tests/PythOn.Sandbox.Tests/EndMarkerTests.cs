@@ -3,8 +3,8 @@ using PythOn.Sandbox.V1;
 
 namespace PythOn.Sandbox.Tests;
 
-/// <summary>A Python run ends on the runner's keyed end marker (runtime/README.md) rather than when the container
-/// winds down: the result must still carry all output, the right exit code, and be unforgeable by the program.</summary>
+/// <summary>A run ends on the runner's keyed end marker (runtime/README.md) rather than when the container winds
+/// down: the result must still carry all output and the right exit code, and marker-shaped output stays output.</summary>
 [Collection(SandboxCollection.Name)]
 public sealed class EndMarkerTests(SandboxFixture fx)
 {
@@ -109,5 +109,86 @@ public sealed class EndMarkerTests(SandboxFixture fx)
         var run = await fx.Client.RunAsync(Runs.Python("import sys\n" + call));
         Assert.Equal(exitCode, run.Result.ExitCode);
         Assert.Equal(stderr, run.Stderr);
+    }
+
+    [Fact]
+    public async Task JavaScript_result_does_not_wait_for_the_container_to_wind_down()
+    {
+        var run = await fx.Client.RunAsync(Runs.JavaScript("console.log(1)"));
+        Assert.Equal("1\n", run.Stdout);
+        Assert.Equal(0, run.Result.ExitCode);
+        Assert.Equal(0UL, run.Result.Timings.ExitStatusUs);
+    }
+
+    [Fact]
+    public async Task JavaScript_exit_listeners_print_before_the_end_and_can_set_the_exit_code()
+    {
+        var run = await fx.Client.RunAsync(Runs.JavaScript("""
+            process.on('exit', (code) => { console.log('bye ' + code); process.exitCode = 4; });
+            console.error('working');
+            """));
+        Assert.Equal("bye 0\n", run.Stdout);
+        Assert.Equal("working\n", run.Stderr);
+        Assert.Equal(4, run.Result.ExitCode);
+        Assert.Equal(0UL, run.Result.Timings.ExitStatusUs);
+    }
+
+    [Fact]
+    public async Task JavaScript_output_still_queued_at_the_end_arrives_before_the_result()
+    {
+        // More than a pipe holds: node queues the rest and writes it before 'exit' (process.exit() would drop
+        // it, in node itself, so the program ends by running out of work).
+        var run = await fx.Client.RunAsync(Runs.JavaScript(
+            "process.stdout.write('o'.repeat(200000)); process.stderr.write('e'.repeat(200000)); process.exitCode = 3;"));
+        Assert.Equal(200000, run.StdoutBytes);
+        Assert.Equal(200000, run.Stderr.Length);
+        Assert.Equal(3, run.Result.ExitCode);
+    }
+
+    [Fact]
+    public async Task JavaScript_process_exit_reports_its_code()
+    {
+        var run = await fx.Client.RunAsync(Runs.JavaScript("console.log('out'); console.error('err'); process.exit(7);"));
+        Assert.Equal("out\n", run.Stdout);
+        Assert.Equal("err\n", run.Stderr);
+        Assert.Equal(7, run.Result.ExitCode);
+        Assert.Equal(0UL, run.Result.Timings.ExitStatusUs);
+    }
+
+    [Theory]
+    [InlineData("throw new Error('boom')")]
+    [InlineData("setTimeout(() => { throw new Error('boom') }, 1)")]
+    [InlineData("Promise.reject(new Error('boom'))")]
+    public async Task JavaScript_uncaught_errors_keep_their_stack_trace_and_exit_code_1(string code)
+    {
+        // Node emits 'exit' before it prints the error: the runner must not end the run there.
+        var run = await fx.Client.RunAsync(Runs.JavaScript(code));
+        Assert.Equal(1, run.Result.ExitCode);
+        Assert.Contains("Error: boom", run.Stderr);
+        Assert.Contains("main.js", run.Stderr);
+    }
+
+    [Fact]
+    public async Task JavaScript_errors_the_program_handles_itself_do_not_end_the_run()
+    {
+        var run = await fx.Client.RunAsync(Runs.JavaScript("""
+            process.on('uncaughtException', (e) => console.log('caught ' + e.message));
+            setTimeout(() => { throw new Error('boom') }, 1);
+            setTimeout(() => console.log('still running'), 20);
+            """));
+        Assert.Equal("caught boom\nstill running\n", run.Stdout);
+        Assert.Equal(0, run.Result.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_forged_javascript_marker_is_plain_output()
+    {
+        var run = await fx.Client.RunAsync(Runs.JavaScript("""
+            const fake = '\0pyth-on-end ' + '0'.repeat(32) + ' 0\n';
+            process.stdout.write(fake); process.stderr.write(fake);
+            setTimeout(() => { console.log('after'); process.exitCode = 5; }, 300);
+            """));
+        Assert.Equal(5, run.Result.ExitCode);
+        Assert.Equal("\0pyth-on-end " + new string('0', 32) + " 0\nafter\n", run.Stdout);
     }
 }

@@ -35,6 +35,23 @@ public sealed class LifecycleTests(SandboxFixture fx)
     }
 
     [Fact]
+    public async Task Once_status_shows_nothing_starting_or_removing_only_the_warm_pool_is_left()
+    {
+        await fx.Client.RunAsync(Runs.Python("print(1)"));
+        await fx.Client.RunAsync(Runs.JavaScript("console.log(1)"));
+        await Poll.UntilAsync(async () =>
+        {
+            var s = await fx.Client.GetStatusAsync(new GetStatusRequest());
+            return s.ActiveRuns == 0 && s.SandboxesRemoving == 0 && s.PoolStarting.Values.All(n => n == 0)
+                && s.PoolReady["python"] == SandboxFixture.PythonPool && s.PoolReady["javascript"] == SandboxFixture.JavaScriptPool;
+        }, TimeSpan.FromSeconds(30), "the agent is idle with a full pool");
+
+        var containers = await fx.ContainersOfAsync(fx.InstanceId);
+        Assert.Equal(SandboxFixture.PythonPool + SandboxFixture.JavaScriptPool, containers.Count);
+        Assert.All(containers, c => Assert.Equal("running", c.State));
+    }
+
+    [Fact]
     public async Task A_warm_sandbox_that_died_is_replaced_and_runs_still_work()
     {
         await WaitForFullPoolAsync();

@@ -1,18 +1,27 @@
 using System.Collections.Concurrent;
+using System.Text;
 using Docker.DotNet;
 using Docker.DotNet.Models;
+using Microsoft.Extensions.Options;
 using PythOn.Sandbox.Agent.Runtime;
 
 namespace PythOn.Sandbox.Agent.Docker;
 
-/// <summary>Creates hardened sandboxes (create → attach → start) and destroys them; tracks every live one so
-/// shutdown can remove them all.</summary>
-public sealed class SandboxFactory(DockerHost docker, SandboxSpec spec, SlotAllocator slots, ILogger<SandboxFactory> log)
+/// <summary>Creates hardened sandboxes (create → attach → start → runner ready) and destroys them; tracks every
+/// live one so shutdown can remove them all.</summary>
+public sealed class SandboxFactory(
+    DockerHost docker, SandboxSpec spec, SlotAllocator slots, IOptions<AgentOptions> options, ILogger<SandboxFactory> log)
 {
+    /// <summary>The runner's first stdout bytes once it is booted and blocked on its job (runtime/README.md).</summary>
+    public static readonly byte[] ReadyToken = "\0pyth-on-ready\n"u8.ToArray();
+
     private readonly ConcurrentDictionary<string, SandboxContainer> _live = new();
     private readonly ConcurrentDictionary<Task, byte> _removals = new();
 
     public int LiveCount => _live.Count;
+
+    /// <summary>Used sandboxes being killed and removed in the background.</summary>
+    public int RemovingCount => _removals.Count;
 
     /// <summary>Creates and starts a sandbox in a slot the caller already holds; on failure the slot is released.</summary>
     public async Task<SandboxContainer> CreateAsync(LanguageRuntime language, int slot, int memoryMb, bool warm, CancellationToken ct)
@@ -30,6 +39,7 @@ public sealed class SandboxFactory(DockerHost docker, SandboxSpec spec, SlotAllo
             var sandbox = new SandboxContainer(id, language, slot, memoryMb, stream, warm);
             _live[id] = sandbox;
             await docker.Client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct);
+            await WaitForRunnerAsync(sandbox, ct);
             return sandbox;
         }
         catch
@@ -43,6 +53,53 @@ public sealed class SandboxFactory(DockerHost docker, SandboxSpec spec, SlotAllo
             slots.Release(slot);
             throw;
         }
+    }
+
+    /// <summary>Reads the runner's ready token off the stream, so a sandbox counts as ready only once its interpreter
+    /// is loaded (node takes ~100 ms after the container started) and nothing of it is left in the program's output.</summary>
+    private async Task WaitForRunnerAsync(SandboxContainer sandbox, CancellationToken ct)
+    {
+        var timeout = TimeSpan.FromMilliseconds(Math.Max(1000, options.Value.Pool.RunnerReadyTimeoutMs));
+        var stdout = new byte[ReadyToken.Length];
+        var filled = 0;
+        var stderr = new MemoryStream();
+        var buffer = new byte[1024];
+        while (filled < ReadyToken.Length)
+        {
+            // Never read past the token: the stream is the run's from then on. A hijacked stream ignores
+            // cancellation, so a runner that hangs is dealt with by closing the stream.
+            var read = sandbox.Stream.ReadOutputAsync(buffer, 0, ReadyToken.Length - filled, CancellationToken.None);
+            MultiplexedStream.ReadResult result;
+            try
+            {
+                result = await read.WaitAsync(timeout, ct);
+            }
+            catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+            {
+                sandbox.Stream.Dispose();
+                if (e is OperationCanceledException)
+                    throw;
+                throw new InvalidOperationException($"the {sandbox.Language.Name} runner did not get ready within {timeout.TotalSeconds:0} s");
+            }
+            if (result.EOF)
+                throw new InvalidOperationException(
+                    $"the {sandbox.Language.Name} runner exited before it was ready: {Describe(stderr)}");
+            if (result.Target == MultiplexedStream.TargetStream.StandardOut)
+            {
+                buffer.AsSpan(0, result.Count).CopyTo(stdout.AsSpan(filled));
+                filled += result.Count;
+                if (!stdout.AsSpan(0, filled).SequenceEqual(ReadyToken.AsSpan(0, filled)))
+                    throw new InvalidOperationException($"the {sandbox.Language.Name} runner wrote something other than its ready token");
+            }
+            else if (stderr.Length < 4096)
+            {
+                stderr.Write(buffer, 0, result.Count);
+            }
+        }
+
+        static string Describe(MemoryStream stderr) => stderr.Length == 0
+            ? "no message"
+            : Encoding.UTF8.GetString(stderr.GetBuffer(), 0, (int)stderr.Length).Trim();
     }
 
     /// <summary>Kills the sandbox with SIGKILL through the API (killing a client process does not stop a container).</summary>

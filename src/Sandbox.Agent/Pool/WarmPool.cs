@@ -36,6 +36,9 @@ public sealed class WarmPool(
 
     public int ReadyCount(LanguageRuntime language) => _ready[language.Name].Count;
 
+    /// <summary>Warm sandboxes being created whose runner has not said it is ready yet.</summary>
+    public int StartingCount(LanguageRuntime language) => Math.Max(0, _creating[language.Name]);
+
     /// <summary>Takes a warm sandbox, or null when none is ready (the caller then creates one on demand).</summary>
     public SandboxContainer? TryTake(LanguageRuntime language)
     {

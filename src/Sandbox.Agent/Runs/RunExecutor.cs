@@ -18,9 +18,9 @@ namespace PythOn.Sandbox.Agent.Runs;
 /// Runs one program: takes a sandbox (warm, or created on demand), hands it the job on stdin, streams its
 /// output with a per-stream cap, enforces the wall-clock limit with SIGKILL, reports the exit status as soon
 /// as the program ends and removes the container off the request path.
-/// Python runs end on the runner's end marker (runtime/README.md), keyed by a per-run secret the program never
-/// holds, so the result does not wait for the container (docker-init, runc, shim) to wind down; JavaScript runs,
-/// and Python runs that died by a signal (137: OOM or our kill needs inspect), end when the streams close.
+/// Runs end on the runner's end marker (runtime/README.md), keyed by a per-run secret, so the result does not wait
+/// for the container (docker-init, runc, shim) to wind down; runs without a marker (killed by a signal: 137 is an
+/// OOM kill or ours, which needs inspect; an uncaught JavaScript exception) end when the streams close.
 /// </summary>
 public sealed class RunExecutor(
     IOptions<AgentOptions> options,
@@ -155,12 +155,11 @@ public sealed class RunExecutor(
                 _ = factory.KillAsync(sandbox);
         }
 
-        // A program that runs in the runner's own process (JavaScript) could read the key: no end marker there.
-        var endKey = sandbox.Language == LanguageRuntime.Python ? RandomNumberGenerator.GetBytes(EndKeyBytes) : [];
+        var endKey = RandomNumberGenerator.GetBytes(EndKeyBytes);
         var clock = Stopwatch.StartNew();
         var frame = JobEncoder.Encode(request, endKey);
         var writer = WriteJobAsync(sandbox, frame);
-        var pump = new OutputPump(sandbox.Stream, cap, request.Zk is not null, endKey.Length > 0 ? EndMarker.TokenFor(endKey) : null, clock);
+        var pump = new OutputPump(sandbox.Stream, cap, request.Zk is not null, EndMarker.TokenFor(endKey), clock);
         var pumping = pump.RunAsync(events.Writer);
 
         using var timer = new CancellationTokenSource(timeout);

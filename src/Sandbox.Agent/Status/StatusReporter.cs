@@ -8,7 +8,7 @@ using PythOn.Sandbox.V1;
 namespace PythOn.Sandbox.Agent.Status;
 
 /// <summary>Docker, image and pool state for GetStatus.</summary>
-public sealed class StatusReporter(IOptions<AgentOptions> options, DockerHost docker, WarmPool pool, RunExecutor runs)
+public sealed class StatusReporter(IOptions<AgentOptions> options, DockerHost docker, WarmPool pool, RunExecutor runs, SandboxFactory factory)
 {
     public async Task<AgentStatus> GetAsync(CancellationToken ct)
     {
@@ -17,12 +17,14 @@ public sealed class StatusReporter(IOptions<AgentOptions> options, DockerHost do
             Image = options.Value.Image,
             AgentId = docker.InstanceId,
             ActiveRuns = runs.ActiveRuns,
+            SandboxesRemoving = factory.RemovingCount,
         };
         foreach (var language in LanguageRuntime.All)
         {
             status.Languages.Add(language.Name);
             status.PoolReady[language.Name] = pool.ReadyCount(language);
             status.PoolTarget[language.Name] = pool.TargetFor(language);
+            status.PoolStarting[language.Name] = pool.StartingCount(language);
         }
         try
         {

@@ -93,6 +93,9 @@ public sealed class SystemService(Database db, AgentConnections agents, ModelSet
                 Docker = new ComponentHealth { Ok = status.DockerOk, Message = status.DockerMessage },
             };
             health.PoolReady.Add(status.PoolReady);
+            health.PoolStarting.Add(status.PoolStarting);
+            health.ActiveRuns = status.ActiveRuns;
+            health.SandboxesRemoving = status.SandboxesRemoving;
             return health;
         }
         catch (RpcException e)
