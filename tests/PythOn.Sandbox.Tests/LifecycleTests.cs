@@ -52,6 +52,42 @@ public sealed class LifecycleTests(SandboxFixture fx)
     }
 
     [Fact]
+    public async Task A_runner_that_exits_before_it_is_ready_is_unavailable_with_its_message()
+    {
+        // The runtime image with a runner.py that dies at boot, committed from a container (no registry here).
+        var tag = $"pyth-on-test-broken-runner:{Guid.NewGuid():N}";
+        var builder = await fx.Docker.Containers.CreateContainerAsync(new Docker.DotNet.Models.CreateContainerParameters
+        {
+            Image = fx.Image,
+            User = "0",
+            Cmd = ["/bin/sh", "-c", "printf 'import sys\\nsys.stderr.write(\"runner broke at boot\\\\n\")\\nsys.exit(1)\\n' > /opt/pyth-on/runner.py"],
+            HostConfig = new Docker.DotNet.Models.HostConfig { NetworkMode = "none" },
+        });
+        await fx.Docker.Containers.StartContainerAsync(builder.ID, new Docker.DotNet.Models.ContainerStartParameters());
+        await fx.Docker.Containers.WaitContainerAsync(builder.ID);
+        var image = await fx.Docker.Images.CommitContainerChangesAsync(new Docker.DotNet.Models.CommitContainerChangesParameters
+        {
+            ContainerID = builder.ID, RepositoryName = tag.Split(':')[0], Tag = tag.Split(':')[1],
+        });
+        await fx.Docker.Containers.RemoveContainerAsync(builder.ID, new Docker.DotNet.Models.ContainerRemoveParameters { Force = true });
+        try
+        {
+            var id = $"broken-{Guid.NewGuid():N}"[..16];
+            await using var agent = await AgentProcess.StartAsync(Path.Combine(fx.Dir, id), id, tag, pythonPool: 0, jsPool: 0);
+
+            var error = await Assert.ThrowsAsync<RpcException>(() => agent.Client.RunAsync(Runs.Python("print(1)")));
+            Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+            Assert.Contains("exited before it was ready: runner broke at boot", error.Status.Detail);
+            await Poll.UntilAsync(async () => (await fx.ContainersOfAsync(id)).Count == 0, TimeSpan.FromSeconds(30),
+                "the failed sandbox is removed");
+        }
+        finally
+        {
+            await fx.Docker.Images.DeleteImageAsync(image.ID, new Docker.DotNet.Models.ImageDeleteParameters { Force = true });
+        }
+    }
+
+    [Fact]
     public async Task A_warm_sandbox_that_died_is_replaced_and_runs_still_work()
     {
         await WaitForFullPoolAsync();

@@ -60,6 +60,7 @@ public sealed class SandboxFactory(
     private async Task WaitForRunnerAsync(SandboxContainer sandbox, CancellationToken ct)
     {
         var timeout = TimeSpan.FromMilliseconds(Math.Max(1000, options.Value.Pool.RunnerReadyTimeoutMs));
+        var deadline = DateTime.UtcNow + timeout;
         var stdout = new byte[ReadyToken.Length];
         var filled = 0;
         var stderr = new MemoryStream();
@@ -72,24 +73,23 @@ public sealed class SandboxFactory(
             MultiplexedStream.ReadResult result;
             try
             {
-                result = await read.WaitAsync(timeout, ct);
+                result = await read.WaitAsync(TimeSpan.FromTicks(Math.Max(0, (deadline - DateTime.UtcNow).Ticks)), ct);
             }
             catch (Exception e) when (e is TimeoutException or OperationCanceledException)
             {
                 sandbox.Stream.Dispose();
                 if (e is OperationCanceledException)
                     throw;
-                throw new InvalidOperationException($"the {sandbox.Language.Name} runner did not get ready within {timeout.TotalSeconds:0} s");
+                throw new RunnerNotReadyException($"the {sandbox.Language.Name} runner did not get ready within {timeout.TotalSeconds:0} s");
             }
             if (result.EOF)
-                throw new InvalidOperationException(
-                    $"the {sandbox.Language.Name} runner exited before it was ready: {Describe(stderr)}");
+                throw new RunnerNotReadyException($"the {sandbox.Language.Name} runner exited before it was ready: {Describe(stderr)}");
             if (result.Target == MultiplexedStream.TargetStream.StandardOut)
             {
                 buffer.AsSpan(0, result.Count).CopyTo(stdout.AsSpan(filled));
                 filled += result.Count;
                 if (!stdout.AsSpan(0, filled).SequenceEqual(ReadyToken.AsSpan(0, filled)))
-                    throw new InvalidOperationException($"the {sandbox.Language.Name} runner wrote something other than its ready token");
+                    throw new RunnerNotReadyException($"the {sandbox.Language.Name} runner wrote something other than its ready token");
             }
             else if (stderr.Length < 4096)
             {
@@ -166,3 +166,6 @@ public sealed class SandboxFactory(
         }
     }
 }
+
+/// <summary>A new sandbox's runner did not say it was ready (it exited, hung or wrote something else).</summary>
+public sealed class RunnerNotReadyException(string message) : Exception(message);

@@ -141,6 +141,10 @@ public sealed class RunExecutor(
             throw new RunRejectedException(RunRejection.Unavailable,
                 $"Docker engine at {options.Value.DockerEndpoint} is not reachable: {e.Message}");
         }
+        catch (RunnerNotReadyException e)
+        {
+            throw new RunRejectedException(RunRejection.Unavailable, $"the sandbox did not start: {e.Message}");
+        }
     }
 
     private async Task<RunResult> ExecuteAsync(SandboxContainer sandbox, RunRequest request, TimeSpan timeout, int cap,
