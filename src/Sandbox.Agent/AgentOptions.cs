@@ -106,6 +106,10 @@ public sealed class PoolOptions
     /// <summary>How long a run waits for a free sandbox slot before RESOURCE_EXHAUSTED.</summary>
     public int AcquireTimeoutMs { get; set; } = 10_000;
 
+    /// <summary>How long a run that finds the pool empty waits for a warm sandbox already on its way before it
+    /// creates its own (0: never waits).</summary>
+    public int WarmWaitMs { get; set; } = 5_000;
+
     /// <summary>How long a new sandbox's runner may take to say it waits for its job before the sandbox is given up.</summary>
     public int RunnerReadyTimeoutMs { get; set; } = 30_000;
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Options;
 using PythOn.Sandbox.Agent.Docker;
@@ -9,7 +10,8 @@ namespace PythOn.Sandbox.Agent.Pool;
 /// <summary>
 /// Keeps started sandboxes ready per language, each with its runner already waiting for a job, so a run
 /// skips container creation. A sandbox is handed out once and never comes back: the pool refills in the
-/// background. On start it first removes orphans of earlier agent processes.
+/// background. A run that finds the pool empty while warm sandboxes are on their way waits for one of them: it
+/// started earlier than a new one could. On start the pool first removes orphans of earlier agent processes.
 /// </summary>
 public sealed class WarmPool(
     IOptions<AgentOptions> options,
@@ -18,9 +20,10 @@ public sealed class WarmPool(
     SlotAllocator slots,
     ILogger<WarmPool> log) : BackgroundService
 {
-    private readonly ConcurrentDictionary<string, ConcurrentQueue<SandboxContainer>> _ready = new(
-        LanguageRuntime.All.ToDictionary(l => l.Name, _ => new ConcurrentQueue<SandboxContainer>()));
+    private readonly Dictionary<string, Channel<SandboxContainer>> _ready =
+        LanguageRuntime.All.ToDictionary(l => l.Name, _ => Channel.CreateUnbounded<SandboxContainer>());
     private readonly ConcurrentDictionary<string, int> _creating = new(LanguageRuntime.All.ToDictionary(l => l.Name, _ => 0));
+    private readonly ConcurrentDictionary<string, int> _waiting = new(LanguageRuntime.All.ToDictionary(l => l.Name, _ => 0));
     private readonly SemaphoreSlim _wake = new(0);
     private int _failures;
 
@@ -34,17 +37,45 @@ public sealed class WarmPool(
         ? Math.Max(0, options.Value.Pool.Python)
         : Math.Max(0, options.Value.Pool.JavaScript);
 
-    public int ReadyCount(LanguageRuntime language) => _ready[language.Name].Count;
+    public int ReadyCount(LanguageRuntime language) => _ready[language.Name].Reader.Count;
 
     /// <summary>Warm sandboxes being created whose runner has not said it is ready yet.</summary>
     public int StartingCount(LanguageRuntime language) => Math.Max(0, _creating[language.Name]);
 
-    /// <summary>Takes a warm sandbox, or null when none is ready (the caller then creates one on demand).</summary>
-    public SandboxContainer? TryTake(LanguageRuntime language)
+    /// <summary>Takes a warm sandbox. When none is ready but the pool has one on its way that no other run is
+    /// waiting for (being created, or about to be as a refill), waits up to <paramref name="maxWait"/> for it. Null
+    /// when there is none to wait for or the wait ran out: the caller then creates one on demand.</summary>
+    public async Task<SandboxContainer?> TakeAsync(LanguageRuntime language, TimeSpan maxWait, CancellationToken ct)
     {
-        var taken = _ready[language.Name].TryDequeue(out var sandbox) ? sandbox : null;
-        _wake.Release(); // refill
-        return taken;
+        var ready = _ready[language.Name].Reader;
+        try
+        {
+            if (ready.TryRead(out var sandbox))
+                return sandbox;
+            var waiting = _waiting.AddOrUpdate(language.Name, 1, (_, n) => n + 1);
+            try
+            {
+                var onTheirWay = Math.Max(StartingCount(language), TargetFor(language) - ReadyCount(language));
+                if (waiting > onTheirWay || maxWait <= TimeSpan.Zero)
+                    return null;
+                _wake.Release(); // the refill this run counts on
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(maxWait);
+                return await ready.ReadAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                return null;
+            }
+            finally
+            {
+                _waiting.AddOrUpdate(language.Name, 0, (_, n) => n - 1);
+            }
+        }
+        finally
+        {
+            _wake.Release(); // refill what was taken
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stop)
@@ -138,14 +169,14 @@ public sealed class WarmPool(
             log.LogWarning("Could not check warm sandboxes: {Error}", e.Message);
             return;
         }
-        foreach (var queue in _ready.Values)
+        foreach (var channel in _ready.Values)
         {
-            var count = queue.Count;
-            for (var i = 0; i < count && queue.TryDequeue(out var sandbox); i++)
+            var count = channel.Reader.Count;
+            for (var i = 0; i < count && channel.Reader.TryRead(out var sandbox); i++)
             {
                 if (running.Contains(sandbox.Id))
                 {
-                    queue.Enqueue(sandbox);
+                    channel.Writer.TryWrite(sandbox);
                     continue;
                 }
                 log.LogWarning("Warm sandbox {Id} is no longer running; replacing it", sandbox.ShortId);
@@ -164,7 +195,7 @@ public sealed class WarmPool(
                 await factory.DestroyAsync(sandbox);
                 return true;
             }
-            _ready[language.Name].Enqueue(sandbox);
+            _ready[language.Name].Writer.TryWrite(sandbox);
             log.LogDebug("Warm {Language} sandbox {Id} ready (uid {Uid})", language.Name, sandbox.ShortId, slots.UidOf(slot));
             return true;
         }
@@ -187,8 +218,8 @@ public sealed class WarmPool(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        foreach (var queue in _ready.Values)
-            while (queue.TryDequeue(out var sandbox))
+        foreach (var channel in _ready.Values)
+            while (channel.Reader.TryRead(out var sandbox))
                 await factory.DestroyAsync(sandbox);
     }
 }

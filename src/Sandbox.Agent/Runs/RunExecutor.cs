@@ -117,7 +117,8 @@ public sealed class RunExecutor(
     private async Task<SandboxContainer> AcquireAsync(LanguageRuntime language, int memoryMb, CancellationToken ct)
     {
         // Warm sandboxes have the default memory limit; an override always gets its own container.
-        if (memoryMb == options.Value.Limits.MemoryMb && pool.TryTake(language) is { } warm)
+        if (memoryMb == options.Value.Limits.MemoryMb
+            && await pool.TakeAsync(language, TimeSpan.FromMilliseconds(options.Value.Pool.WarmWaitMs), ct) is { } warm)
             return warm;
 
         var slot = await slots.AcquireAsync(TimeSpan.FromMilliseconds(options.Value.Pool.AcquireTimeoutMs), ct)
