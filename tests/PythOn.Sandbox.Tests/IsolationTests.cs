@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
@@ -168,15 +167,7 @@ public sealed class IsolationTests(SandboxFixture fx)
     /// <summary>The exact JSON `docker inspect` shows, read from the Engine API.</summary>
     private static async Task<string> RawInspectAsync(string id)
     {
-        using var http = new HttpClient(new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint("/var/run/docker.sock"), ct);
-                return new NetworkStream(socket, ownsSocket: true);
-            },
-        });
+        using var http = new HttpClient(UnixSocket.Handler("/var/run/docker.sock"));
         return await http.GetStringAsync($"http://docker/containers/{id}/json");
     }
 }

@@ -73,7 +73,7 @@ public sealed class LifecycleTests(SandboxFixture fx)
         try
         {
             var id = $"broken-{Guid.NewGuid():N}"[..16];
-            await using var agent = await AgentProcess.StartAsync(Path.Combine(fx.Dir, id), id, tag, pythonPool: 0, jsPool: 0);
+            await using var agent = await AgentProcess.StartAsync(Path.Combine(fx.Dir, id), id, tag, pythonPool: 0, javaScriptPool: 0);
 
             var error = await Assert.ThrowsAsync<RpcException>(() => agent.Client.RunAsync(Runs.Python("print(1)")));
             Assert.Equal(StatusCode.Unavailable, error.StatusCode);
@@ -154,15 +154,15 @@ public sealed class LifecycleTests(SandboxFixture fx)
     {
         var id = "orphan-test-" + Guid.NewGuid().ToString("N")[..8];
         var dir = Path.Combine(fx.Dir, id);
-        var first = await AgentProcess.StartAsync(dir, id, fx.Image, pythonPool: 2, jsPool: 0);
+        var first = await AgentProcess.StartAsync(dir, id, fx.Image, pythonPool: 2, javaScriptPool: 0);
         var before = (await fx.ContainersOfAsync(id)).Select(c => c.ID).ToList();
         Assert.Equal(2, before.Count);
 
-        await first.KillHardAsync(); // kill -9: the agent cannot clean up
+        first.Kill(); // kill -9: the agent cannot clean up
         Assert.Equal(before.Order(), (await fx.ContainersOfAsync(id)).Select(c => c.ID).Order());
         Assert.True(File.Exists(first.SocketPath)); // stale socket left behind too
 
-        await using var second = await AgentProcess.StartAsync(dir, id, fx.Image, pythonPool: 1, jsPool: 0);
+        await using var second = await AgentProcess.StartAsync(dir, id, fx.Image, pythonPool: 1, javaScriptPool: 0);
         await Poll.UntilAsync(async () =>
         {
             var now = (await fx.ContainersOfAsync(id)).Select(c => c.ID).ToHashSet();
@@ -176,7 +176,7 @@ public sealed class LifecycleTests(SandboxFixture fx)
     public async Task Stopping_the_agent_removes_all_its_sandboxes()
     {
         var id = "stop-test-" + Guid.NewGuid().ToString("N")[..8];
-        var agent = await AgentProcess.StartAsync(Path.Combine(fx.Dir, id), id, fx.Image, pythonPool: 1, jsPool: 1);
+        var agent = await AgentProcess.StartAsync(Path.Combine(fx.Dir, id), id, fx.Image, pythonPool: 1, javaScriptPool: 1);
         Assert.Equal(2, (await fx.ContainersOfAsync(id)).Count);
         await agent.StopAsync(TimeSpan.FromSeconds(30));
         await agent.DisposeAsync();

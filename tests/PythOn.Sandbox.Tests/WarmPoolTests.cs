@@ -11,7 +11,7 @@ public sealed class WarmPoolTests(SandboxFixture fx)
     public async Task A_run_that_finds_the_pool_empty_waits_for_the_warm_sandbox_already_on_its_way()
     {
         var id = $"wait-{Guid.NewGuid():N}"[..16];
-        await using var agent = await AgentProcess.StartAsync(Path.Combine(fx.Dir, id), id, fx.Image, pythonPool: 1, jsPool: 0);
+        await using var agent = await AgentProcess.StartAsync(Path.Combine(fx.Dir, id), id, fx.Image, pythonPool: 1, javaScriptPool: 0);
 
         // The first takes the one warm sandbox; the second finds the pool empty while its refill is starting.
         var runs = await Task.WhenAll(agent.Client.RunAsync(Runs.Python("print(1)")), agent.Client.RunAsync(Runs.Python("print(2)")));
@@ -24,7 +24,7 @@ public sealed class WarmPoolTests(SandboxFixture fx)
     public async Task Runs_beyond_the_sandboxes_on_their_way_do_not_wait_and_create_their_own()
     {
         var id = $"cold-{Guid.NewGuid():N}"[..16];
-        await using var agent = await AgentProcess.StartAsync(Path.Combine(fx.Dir, id), id, fx.Image, pythonPool: 1, jsPool: 0);
+        await using var agent = await AgentProcess.StartAsync(Path.Combine(fx.Dir, id), id, fx.Image, pythonPool: 1, javaScriptPool: 0);
 
         // Three at once against a pool of one: one warm, one waits for the refill, one creates its own.
         var runs = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => agent.Client.RunAsync(Runs.Python($"print({i})"))));

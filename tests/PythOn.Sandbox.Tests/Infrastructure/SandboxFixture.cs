@@ -33,10 +33,9 @@ public sealed class SandboxFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await Repo.RunScriptAsync("ensure-docker.sh", TimeSpan.FromMinutes(5));
-        Image = (await Repo.RunScriptAsync("build-runtime-image.sh", TimeSpan.FromMinutes(10))).Split('\n')[^1].Trim();
+        Image = await RuntimeImage.TagAsync();
         Assert.StartsWith("pyth-on-runtime:", Image);
-        InstallerImage = (await Repo.RunScriptAsync("build-installer-image.sh", TimeSpan.FromMinutes(15))).Split('\n')[^1].Trim();
+        InstallerImage = await RuntimeImage.InstallerTagAsync();
         Assert.StartsWith("pyth-on-installer:", InstallerImage);
         await Index.StartAsync();
         Agent = await AgentProcess.StartAsync(Path.Combine(Dir, "agent"), InstanceId, Image, PythonPool, JavaScriptPool,

@@ -13,7 +13,7 @@ public sealed class PackageLimitTests(SandboxFixture fx)
     {
         var id = "test-limits-" + Guid.NewGuid().ToString("N")[..8];
         var dir = Path.Combine(fx.Dir, id);
-        await using var agent = await AgentProcess.StartAsync(dir, id, fx.Image, pythonPool: 0, jsPool: 0,
+        await using var agent = await AgentProcess.StartAsync(dir, id, fx.Image, pythonPool: 0, javaScriptPool: 0,
             new Dictionary<string, string>
             {
                 ["Agent__Packages__InstallerImage"] = fx.InstallerImage,

@@ -1,4 +1,4 @@
-namespace PythOn.Server.Tests.Infrastructure;
+namespace PythOn.TestSupport;
 
 /// <summary>Polling a condition with a deadline: the only way these tests wait for something to happen.</summary>
 public static class Poll

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 
-namespace PythOn.Server.Tests.Infrastructure;
+namespace PythOn.TestSupport;
 
 /// <summary>The Docker CLI, to look at what the agent left in the engine (labels, state, processes, configuration).</summary>
 public static class DockerCli
