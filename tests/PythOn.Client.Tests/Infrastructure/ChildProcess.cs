@@ -3,7 +3,7 @@ using System.Text;
 
 namespace PythOn.Client.Tests.Infrastructure;
 
-/// <summary>A long-running child process (server, agent) whose output is kept for failure messages.</summary>
+/// <summary>A long-running child process (the server) whose output is kept for failure messages.</summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -117,10 +117,10 @@ public sealed class ChildProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            // SIGTERM first so the agent can remove its containers; SIGKILL if it does not stop.
+            // SIGTERM first so it can shut down gracefully; SIGKILL if it does not stop.
             try
             {
-                Process.Start("kill", ["-TERM", _process.Id.ToString()])?.WaitForExit();
+                ProcessSignals.Terminate(_process.Id);
                 using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15));
                 await _process.WaitForExitAsync(grace.Token);
             }

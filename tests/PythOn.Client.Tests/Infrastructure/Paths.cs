@@ -1,32 +1,10 @@
-using System.Reflection;
-
 namespace PythOn.Client.Tests.Infrastructure;
 
 /// <summary>Where the built processes are: the same configuration as this test assembly.</summary>
 public static class Paths
 {
-    public static readonly string Configuration =
-        typeof(Paths).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-
-    public static readonly string RepositoryRoot = FindRoot();
-
-    public static string Server => Built("src/Server", "PythOn.Server.dll");
-    public static string Agent => Built("src/Sandbox.Agent", "PythOn.Sandbox.Agent.dll");
-    public static string Cli => Built("src/Client/Cli", "pyth-on.dll");
-
-    private static string Built(string project, string dll)
-    {
-        var path = Path.Combine(RepositoryRoot, project, "bin", Configuration, "net10.0", dll);
-        if (!File.Exists(path)) throw new InvalidOperationException($"{path} does not exist: build the solution ({Configuration}) first.");
-        return path;
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "PythOn.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no PythOn.sln above {AppContext.BaseDirectory}");
-    }
+    public static string Server => Repo.Built("src/Server", "PythOn.Server.dll");
+    public static string Cli => Repo.Built("src/Client/Cli", "pyth-on.dll");
 
     public static int FreePort()
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Grpc.Core;
 
 namespace PythOn.Client.Tests.Infrastructure;
@@ -13,11 +12,12 @@ public sealed class PythOnServer : IAsyncLifetime
     private readonly Lock _agentGate = new();
     private Task? _agentReady;
     private ChildProcess? _server;
-    private ChildProcess? _agent;
+    private AgentProcess? _agent;
 
     public string GrpcAddress { get; private set; } = "";
     public string RestAddress { get; private set; } = "";
-    public string AgentSocket => Path.Combine(_dataDirectory, "agent.sock");
+    private string AgentDirectory => Path.Combine(_dataDirectory, "agent");
+    public string AgentSocket => AgentProcess.SocketPathIn(AgentDirectory);
 
     public async Task InitializeAsync()
     {
@@ -54,80 +54,18 @@ public sealed class PythOnServer : IAsyncLifetime
 
     private async Task StartAgentAsync()
     {
-        var image = await PrepareDockerAsync();
-        var stateDir = Path.Combine(_dataDirectory, "agent-state");
-        Directory.CreateDirectory(stateDir);
-        _agent = ChildProcess.Start("agent", Paths.Agent, Path.GetDirectoryName(Paths.Agent)!,
-        [
-            $"--Agent:SocketPath={AgentSocket}",
-            $"--Agent:StateDir={stateDir}",
-            $"--Agent:InstanceId=client-tests-{Environment.ProcessId}",
-            "--Agent:Pool:Python=1",
-            "--Agent:Pool:JavaScript=1",
-        ]);
-        await WaitForSocketAsync(TimeSpan.FromSeconds(90));
+        // Docker running and the runtime image built by the repository's scripts; either failing fails the test with their output.
+        var image = await RuntimeImage.TagAsync();
+        if (!image.StartsWith("pyth-on-runtime:", StringComparison.Ordinal))
+            throw new InvalidOperationException($"scripts/build-runtime-image.sh did not print an image tag last (got '{image}').");
+        _agent = await AgentProcess.StartAsync(AgentDirectory, $"client-tests-{Environment.ProcessId}", image, pythonPool: 1, javaScriptPool: 1);
 
-        // The socket exists: the server's health probe must now reach the agent and Docker through it.
+        // The agent answers: the server's health probe must now reach the agent and Docker through its socket.
         using var client = Client();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var health = await client.GetHealthAsync(timeout.Token);
         var agent = health.Agents.Single();
-        Assert.True(agent.Reachable && agent.Docker.Ok, $"the agent started but is not usable: {agent}\nAgent output:\n{_agent.Output}");
-    }
-
-    private async Task WaitForSocketAsync(TimeSpan timeout)
-    {
-        var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var watcher = new FileSystemWatcher(_dataDirectory, Path.GetFileName(AgentSocket)) { EnableRaisingEvents = true };
-        watcher.Created += (_, _) => created.TrySetResult();
-        watcher.Renamed += (_, _) => created.TrySetResult();
-        if (File.Exists(AgentSocket)) return;
-        var exited = _agent!.Exited;
-        var done = await Task.WhenAny(created.Task, exited, Task.Delay(timeout));
-        if (done == created.Task) return;
-        throw new InvalidOperationException(done == exited
-            ? $"the sandbox agent exited before opening {AgentSocket}. Output:\n{_agent!.Output}"
-            : $"the sandbox agent did not open {AgentSocket} within {timeout.TotalSeconds} s (is src/Sandbox.Agent merged and built?). Output:\n{_agent!.Output}");
-    }
-
-    /// <summary>
-    /// Docker running and the runtime image built, as the sandbox tests do it: scripts/ensure-docker.sh, then
-    /// scripts/build-runtime-image.sh (its last line is the image tag). Either failing fails the test with its output.
-    /// </summary>
-    private static async Task<string> PrepareDockerAsync()
-    {
-        await RunScriptAsync("ensure-docker.sh", TimeSpan.FromMinutes(5));
-        var image = (await RunScriptAsync("build-runtime-image.sh", TimeSpan.FromMinutes(10))).TrimEnd().Split('\n')[^1].Trim();
-        if (!image.StartsWith("pyth-on-runtime:", StringComparison.Ordinal))
-            throw new InvalidOperationException($"scripts/build-runtime-image.sh did not print an image tag last (got '{image}').");
-        return image;
-    }
-
-    private static async Task<string> RunScriptAsync(string name, TimeSpan timeout)
-    {
-        var script = Path.Combine(Paths.RepositoryRoot, "scripts", name);
-        if (!File.Exists(script))
-            throw new InvalidOperationException($"{script} does not exist: these tests need Docker and the sandbox runtime image, which it provides.");
-        using var process = Process.Start(new ProcessStartInfo("bash", [script])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Paths.RepositoryRoot,
-        })!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(timeout);
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"scripts/{name} did not finish within {timeout.TotalMinutes} min.\n{await stdout}\n{await stderr}");
-        }
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"scripts/{name} failed (exit {process.ExitCode}): these tests need Docker.\n{await stdout}\n{await stderr}");
-        return await stdout;
+        Assert.True(agent.Reachable && agent.Docker.Ok, $"the agent started but is not usable: {agent}\nAgent output:\n{_agent.Log}");
     }
 
     public async Task DisposeAsync()
@@ -144,7 +82,7 @@ public sealed class PythOnServer : IAsyncLifetime
     }
 
     /// <summary>The server's and agent's output so far, for failure messages.</summary>
-    public string Logs => $"--- server\n{_server?.Output}\n--- agent\n{_agent?.Output}";
+    public string Logs => $"--- server\n{_server?.Output}\n--- agent\n{_agent?.Log}";
 }
 
 [CollectionDefinition(Name)]
