@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
 using Grpc.Net.Client;
 
@@ -71,31 +70,10 @@ public sealed class ServerProcess : ITestServer
     }
 
     /// <summary>kill -9: no shutdown code runs.</summary>
-    public void Kill()
-    {
-        _process.Kill(entireProcessTree: true);
-        if (!_process.WaitForExit(StopTimeout)) throw new TimeoutException($"server process {_process.Id} did not die after SIGKILL");
-        _process.WaitForExit(); // drain the output readers
-    }
+    public void Kill() => ProcessSignals.KillHard(_process, StopTimeout, "the server");
 
     /// <summary>SIGTERM and wait: the host shuts down gracefully (the store is closed).</summary>
-    public async Task StopAsync()
-    {
-        if (_process.HasExited) return;
-        if (Native.kill(_process.Id, Native.SIGTERM) != 0)
-            throw new InvalidOperationException($"kill(SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
-        using var timeout = new CancellationTokenSource(StopTimeout);
-        try
-        {
-            await _process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            _process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"server did not stop within {StopTimeout.TotalSeconds} s of SIGTERM. Output:\n{Output}");
-        }
-        _process.WaitForExit();
-    }
+    public Task StopAsync() => ProcessSignals.StopAsync(_process, StopTimeout, "the server", () => Output);
 
     public async ValueTask DisposeAsync()
     {
@@ -141,7 +119,7 @@ public sealed class ServerProcess : ITestServer
     private static ServerProcess Launch(string serverDll, string dataDirectory, int restPort, int grpcPort,
         IReadOnlyDictionary<string, string> settings, bool ownsDirectory)
     {
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(DotnetHost.Path)
         {
             // The content root is the working directory: the build output holds appsettings.json.
             WorkingDirectory = Path.GetDirectoryName(serverDll)!,
@@ -204,22 +182,6 @@ public sealed class ServerProcess : ITestServer
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static string DotnetHost()
-    {
-        var fromCli = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(fromCli) && File.Exists(fromCli)) return fromCli;
-        var current = Environment.ProcessPath;
-        if (current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet") return current;
-        return "dotnet";
-    }
-
-    private static class Native
-    {
-        public const int SIGTERM = 15;
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int kill(int pid, int sig);
-    }
 }
 
 /// <summary>Finds the server's build output for the configuration the tests were built in.</summary>
