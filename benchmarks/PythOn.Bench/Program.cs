@@ -10,12 +10,18 @@ var options = BenchOptions.Parse(args);
 Console.WriteLine($"Pyth-On benchmark: {options.Runs} sequential runs per case, concurrency {options.Concurrency}, {Environment.ProcessorCount} cores");
 
 var results = new List<CaseResult>();
-async Task<CaseResult> Measure(string name, Func<Task> once, int runs, int warmup = 3)
+// `before` runs ahead of every call, off the clock (the paced cases wait there for an idle service).
+async Task<CaseResult> Measure(string name, Func<Task> once, int runs, int warmup = 3, Func<Task>? before = null)
 {
-    for (var i = 0; i < warmup; i++) await once();
+    for (var i = 0; i < warmup; i++)
+    {
+        if (before is not null) await before();
+        await once();
+    }
     var samples = new List<double>(runs);
     for (var i = 0; i < runs; i++)
     {
+        if (before is not null) await before();
         var watch = Stopwatch.StartNew();
         await once();
         samples.Add(watch.Elapsed.TotalMilliseconds);
@@ -83,19 +89,16 @@ Func<Task> Grpc(string language, string code) => async () =>
 };
 
 // Idle: every agent has its pools full with runners waiting, no run in progress and no used sandbox left to remove.
-var fullPool = await PoolAsync();
-async Task<Dictionary<string, int>> PoolAsync()
-{
-    var health = await http.GetFromJsonAsync<JsonElement>("/api/v1/health");
-    return health.GetProperty("pool").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
-}
+var fullPool = PoolOf(await http.GetFromJsonAsync<JsonElement>("/api/v1/health"));
+static Dictionary<string, int> PoolOf(JsonElement health) =>
+    health.GetProperty("pool").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
 async Task WaitForIdleAsync()
 {
     var deadline = DateTime.UtcNow.AddSeconds(60);
     while (DateTime.UtcNow < deadline)
     {
         var health = await http.GetFromJsonAsync<JsonElement>("/api/v1/health");
-        var pool = health.GetProperty("pool").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
+        var pool = PoolOf(health);
         var busy = health.GetProperty("agents").EnumerateArray().Any(a =>
             a.TryGetProperty("activeRuns", out var runs) && runs.GetInt32() > 0
             || a.TryGetProperty("sandboxesRemoving", out var removing) && removing.GetInt32() > 0
@@ -106,12 +109,6 @@ async Task WaitForIdleAsync()
     }
     throw new TimeoutException("the service did not become idle within 60 s");
 }
-Func<Task> Paced(Func<Task> once) => async () =>
-{
-    await WaitForIdleAsync();
-    await once();
-};
-
 Console.WriteLine();
 Console.WriteLine("Pyth-On, sequential back to back (every run's sandbox is removed and replaced while the next ones run):");
 var restPython = await Measure("Pyth-On REST python print(1)", Rest("python", "print(1)"), options.Runs);
@@ -119,31 +116,14 @@ var grpcPython = await Measure("Pyth-On gRPC python print(1)", Grpc("python", "p
 var restNode = await Measure("Pyth-On REST javascript console.log(1)", Rest("javascript", "console.log(1)"), options.Runs);
 var grpcNode = await Measure("Pyth-On gRPC javascript console.log(1)", Grpc("javascript", "console.log(1)"), options.Runs);
 Console.WriteLine("Pyth-On, paced (the service idle before each request: warm pool full, previous sandbox removed; clock covers the request only):");
-var pacedRestPython = await MeasurePaced("Pyth-On REST python print(1), paced", Rest("python", "print(1)"), options.Runs);
-var pacedGrpcPython = await MeasurePaced("Pyth-On gRPC python print(1), paced", Grpc("python", "print(1)"), options.Runs);
-var pacedRestNode = await MeasurePaced("Pyth-On REST javascript, paced", Rest("javascript", "console.log(1)"), options.Runs);
-var pacedGrpcNode = await MeasurePaced("Pyth-On gRPC javascript, paced", Grpc("javascript", "console.log(1)"), options.Runs);
+var pacedRestPython = await Measure("Pyth-On REST python print(1), paced", Rest("python", "print(1)"), options.Runs, warmup: 2, before: WaitForIdleAsync);
+var pacedGrpcPython = await Measure("Pyth-On gRPC python print(1), paced", Grpc("python", "print(1)"), options.Runs, warmup: 2, before: WaitForIdleAsync);
+var pacedRestNode = await Measure("Pyth-On REST javascript, paced", Rest("javascript", "console.log(1)"), options.Runs, warmup: 2, before: WaitForIdleAsync);
+var pacedGrpcNode = await Measure("Pyth-On gRPC javascript, paced", Grpc("javascript", "console.log(1)"), options.Runs, warmup: 2, before: WaitForIdleAsync);
 Console.WriteLine($"Pyth-On, concurrency {options.Concurrency}:");
 await WaitForIdleAsync();
 var restThroughput = await Throughput("Pyth-On REST python print(1)", Rest("python", "print(1)"), options.Runs, WaitForIdleAsync);
 var grpcThroughput = await Throughput("Pyth-On gRPC python print(1)", Grpc("python", "print(1)"), options.Runs, WaitForIdleAsync);
-
-async Task<CaseResult> MeasurePaced(string name, Func<Task> once, int runs)
-{
-    for (var i = 0; i < 2; i++) await Paced(once)();
-    var samples = new List<double>(runs);
-    for (var i = 0; i < runs; i++)
-    {
-        await WaitForIdleAsync();
-        var watch = Stopwatch.StartNew();
-        await once();
-        samples.Add(watch.Elapsed.TotalMilliseconds);
-    }
-    var result = CaseResult.From(name, samples);
-    results.Add(result);
-    Console.WriteLine(result);
-    return result;
-}
 
 Console.WriteLine();
 Console.WriteLine("Ratios (lower is better for latency, higher for throughput):");

@@ -13,7 +13,7 @@ namespace PythOn.Sandbox.Agent.Runs;
 /// </summary>
 public static class JobEncoder
 {
-    public static byte[] Encode(RunRequest request, ReadOnlySpan<byte> endKey = default)
+    public static byte[] Encode(RunRequest request, ReadOnlySpan<byte> endKey)
     {
         var job = new ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(job))

@@ -283,20 +283,20 @@ public sealed class RunExecutor(
     /// the rest (a reader that stops made `docker kill` and even `docker inspect` hang). With an end token, the
     /// events complete as soon as the end marker was seen on both streams; reading (and discarding) goes on
     /// until the stream ends or is closed.</summary>
-    private sealed class OutputPump(MultiplexedStream stream, int cap, bool zk, byte[]? endToken, Stopwatch clock)
+    private sealed class OutputPump(MultiplexedStream stream, int cap, bool zk, byte[] endToken, Stopwatch clock)
     {
         private long _stdout;
         private long _stderr;
         private List<byte>? _zkLine = zk ? [] : null;
-        private readonly EndMarker? _stdoutEnd = endToken is null ? null : new EndMarker(endToken);
-        private readonly EndMarker? _stderrEnd = endToken is null ? null : new EndMarker(endToken);
+        private readonly EndMarker _stdoutEnd = new(endToken);
+        private readonly EndMarker _stderrEnd = new(endToken);
 
         public bool Truncated { get; private set; }
         public ulong FirstOutputUs { get; private set; }
         public byte[]? ZkStatus { get; private set; }
 
         /// <summary>The program's exit code from the runner's end marker, when both streams carried the same one.</summary>
-        public int? EndCode => _stdoutEnd is { Code: { } o } && _stderrEnd is { Code: { } e } && o == e ? o : null;
+        public int? EndCode => _stdoutEnd.Code is { } o && _stderrEnd.Code is { } e && o == e ? o : null;
 
         public async Task RunAsync(ChannelWriter<RunEvent> events)
         {
@@ -322,17 +322,15 @@ public sealed class RunExecutor(
                         data = ConsumeZkLine(data);
                     if (data.IsEmpty)
                         continue;
-                    var end = isStdout ? _stdoutEnd : _stderrEnd;
-                    if (end is not null)
-                        data = end.Feed(data);
+                    data = (isStdout ? _stdoutEnd : _stderrEnd).Feed(data);
                     Send(events, data.Span, isStdout);
-                    if (_stdoutEnd is { Done: true } && _stderrEnd is { Done: true })
+                    if (_stdoutEnd.Done && _stderrEnd.Done)
                         events.TryComplete(); // the program ended; what follows is discarded
                 }
                 // Bytes held back as a possible start of the marker were the program's after all.
-                if (_stdoutEnd is { Done: false })
+                if (!_stdoutEnd.Done)
                     Send(events, _stdoutEnd.Flush().Span, isStdout: true);
-                if (_stderrEnd is { Done: false })
+                if (!_stderrEnd.Done)
                     Send(events, _stderrEnd.Flush().Span, isStdout: false);
             }
             finally
