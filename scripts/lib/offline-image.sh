@@ -21,6 +21,13 @@ CACHE="${PYTH_ON_CACHE:-/var/cache/pyth-on}"
 OFFLINE_IMAGE_LIB="${BASH_SOURCE[0]}"
 
 log() { printf '%s: %s\n' "$IMAGE_NAME" "$*" >&2; }
+
+# Scratch directories removed when the script exits, however it exits. One EXIT trap for all of them:
+# a RETURN trap would outlive its function (bash keeps it for every later return, where its locals are
+# unset, which `set -u` turns into "unbound variable"), and a second EXIT trap would replace the first.
+SCRATCH_DIRS=()
+remove_scratch_dirs() { if [ "${#SCRATCH_DIRS[@]}" -gt 0 ]; then rm -rf "${SCRATCH_DIRS[@]}"; fi; }
+trap remove_scratch_dirs EXIT
 die() { log "error: $*"; exit 1; }
 
 # Hash of every input, in a stable order; file names are part of it.
@@ -44,7 +51,7 @@ ensure_rootfs() {
   mkdir -p "$CACHE"
   local dir bootstrap_log="$CACHE/$ROOTFS_TAR_PREFIX-debootstrap.log"
   dir="$(mktemp -d "$CACHE/$ROOTFS_TAR_PREFIX.XXXXXX")"
-  trap 'rm -rf "$dir"' RETURN
+  SCRATCH_DIRS+=("$dir")
   log "debootstrap $SUITE ($PACKAGES) from $MIRROR; this takes a minute or more"
   debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$dir" "$MIRROR" >"$bootstrap_log" 2>&1 \
     || { tail -n 30 "$bootstrap_log" >&2; die "debootstrap failed (full log: $bootstrap_log)"; }
@@ -54,6 +61,7 @@ ensure_rootfs() {
          "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/info/*
   tar --numeric-owner -C "$dir" -cf "$ROOTFS_TAR.tmp" .
   mv "$ROOTFS_TAR.tmp" "$ROOTFS_TAR"
+  rm -rf "$dir"
   log "cached rootfs at $ROOTFS_TAR ($(du -h "$ROOTFS_TAR" | cut -f1))"
 }
 
@@ -93,18 +101,17 @@ offline_image_main() {
     log "image $TAG exists; nothing to build"
   else
     [ "$(id -u)" -eq 0 ] || die "assembling the image needs root (file ownership)"
-    local change
-    # Global, not local: the EXIT trap runs after this function has returned.
-    IMAGE_WORK="$(mktemp -d "$CACHE/$REPO_NAME-image.XXXXXX")"
-    trap 'rm -rf "$IMAGE_WORK"' EXIT
-    tar --numeric-owner -C "$IMAGE_WORK" -xf "$ROOTFS_TAR"
-    assemble_image "$IMAGE_WORK"
+    local change work
+    work="$(mktemp -d "$CACHE/$REPO_NAME-image.XXXXXX")"
+    SCRATCH_DIRS+=("$work")
+    tar --numeric-owner -C "$work" -xf "$ROOTFS_TAR"
+    assemble_image "$work"
     # No setuid/setgid binaries: no-new-privileges already neuters them; this is a second lock.
-    find "$IMAGE_WORK" -xdev -type f -perm /6000 -exec chmod ug-s {} +
+    find "$work" -xdev -type f -perm /6000 -exec chmod ug-s {} +
     local args=(--change "LABEL $INPUTS_LABEL=${TAG#*:}")
     for change in "${IMPORT_CHANGES[@]}"; do args+=(--change "$change"); done
     log "importing $TAG"
-    tar --numeric-owner -C "$IMAGE_WORK" -c . | docker import "${args[@]}" - "$TAG" >/dev/null
+    tar --numeric-owner -C "$work" -c . | docker import "${args[@]}" - "$TAG" >/dev/null
   fi
   docker tag "$TAG" "$REPO_NAME:current"
   log "image ready: $TAG (also tagged $REPO_NAME:current)"

@@ -1,5 +1,11 @@
-# Generates seccomp-profile.json: Docker 20.10/moby default profile, rebuilt deliberately as an allowlist
-# without io_uring, ptrace/process_vm_*, socketcall, and with socket(AF_VSOCK) refused. Run: python3 gen-seccomp-profile.py
+# Generates seccomp-profile.json, the SLOT's filter: Docker 20.10/moby default profile, rebuilt deliberately as an
+# allowlist without io_uring, ptrace/process_vm_*, socketcall; socket() only for the families a program needs
+# with no network; plus what the supervisor needs to build a run sandbox (mount, umount2, pivot_root, and
+# clone/unshare with CLONE_NEWUSER). Each run adds its own stricter filter on top (runtime/sandbox.py).
+# Run: python3 gen-seccomp-profile.py
+#
+# Every argument rule compares masked to 32 bits where the kernel reads the argument as an `int`: seccomp sees
+# the 64-bit register, so "family != AF_VSOCK" let 0x100000028 through while the kernel read it as 40.
 import json
 allow = """accept accept4 access adjtimex alarm bind brk capget capset chdir chmod chown chown32 clock_adjtime clock_adjtime64
 clock_getres clock_getres_time64 clock_gettime clock_gettime64 clock_nanosleep clock_nanosleep_time64 close close_range connect
@@ -39,22 +45,40 @@ for n in allow:
 syscalls = [
     {"names": sorted(allow), "action": "SCMP_ACT_ALLOW",
      "comment": "Docker 20.10/moby default allowlist minus io_uring, ptrace and unneeded calls"},
-    {"names": ["socket"], "action": "SCMP_ACT_ALLOW",
-     "args": [{"index": 0, "value": 40, "valuetwo": 0, "op": "SCMP_CMP_NE"}],
-     "comment": "any address family except AF_VSOCK (40): --network none does not cover vsock"},
+    {"names": ["mount", "umount2", "pivot_root"], "action": "SCMP_ACT_ALLOW",
+     "comment": "the supervisor mounts a run's filesystems inside the run's own user namespace (no capability"
+                " outside it); the run's own filter refuses them to the program"},
 ]
+LOW32 = 0xFFFFFFFF
+
+
+def int_arg_equals(index, value):
+    """An `int` argument equal to value, whatever the register's upper 32 bits hold."""
+    return {"index": index, "value": LOW32, "valueTwo": value, "op": "SCMP_CMP_MASKED_EQ"}
+
+
+# AF_UNIX, AF_INET, AF_INET6 (loopback of the run's own network namespace), AF_NETLINK (getifaddrs and the
+# like). Not AF_VSOCK (reaches the hypervisor host on a VM), AF_PACKET, AF_ALG, AF_BLUETOOTH, ...
+SOCKET_FAMILIES = {1: "AF_UNIX", 2: "AF_INET", 10: "AF_INET6", 16: "AF_NETLINK"}
+for family, name in SOCKET_FAMILIES.items():
+    syscalls.append({"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [int_arg_equals(0, family)],
+                     "comment": "socket(%s, ...)" % name})
 for v in (0, 8, 131072, 131080, 4294967295):
-    syscalls.append({"names": ["personality"], "action": "SCMP_ACT_ALLOW",
-                     "args": [{"index": 0, "value": v, "valuetwo": 0, "op": "SCMP_CMP_EQ"}],
+    syscalls.append({"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [int_arg_equals(0, v)],
                      "comment": "PER_LINUX, PER_LINUX32, UNAME26 variants and query only"})
+CLONE_NEWUSER = 0x10000000
+NAMESPACE_FLAGS = 0x7E020000  # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET
 syscalls += [
     {"names": ["arch_prctl"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["amd64", "x32"]}},
     {"names": ["modify_ldt"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["amd64", "x32", "x86"]}},
     {"names": ["arm_fadvise64_64", "arm_sync_file_range", "sync_file_range2", "breakpoint", "cacheflush", "set_tls"],
      "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["arm", "arm64"]}},
     {"names": ["clone"], "action": "SCMP_ACT_ALLOW",
-     "args": [{"index": 0, "value": 2114060288, "valuetwo": 0, "op": "SCMP_CMP_MASKED_EQ"}],
-     "comment": "threads and processes only: no CLONE_NEW* namespace flags"},
+     "args": [{"index": 0, "value": NAMESPACE_FLAGS, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}],
+     "comment": "threads and processes: no CLONE_NEW* namespace flags"},
+    {"names": ["clone", "unshare"], "action": "SCMP_ACT_ALLOW",
+     "args": [{"index": 0, "value": CLONE_NEWUSER, "valueTwo": CLONE_NEWUSER, "op": "SCMP_CMP_MASKED_EQ"}],
+     "comment": "new namespaces only together with a new user namespace (a run sandbox): no capability outside it"},
     {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38,
      "comment": "ENOSYS so libc falls back to clone, whose flags can be filtered"},
 ]

@@ -1,0 +1,140 @@
+# Pyth-On Python program launcher: imported by the slot's zygote (runtime/sandbox.py), run in each run
+# sandbox's program process, forked from the zygote's already-loaded interpreter. Gives the program the
+# semantics of `python3 /work/main.py ARGS` (runtime/README.md).
+import builtins
+import ctypes
+import gc
+import json
+import os
+import re
+import sys
+import types
+
+_OURS = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_WORK = "/work"
+_PACKAGES = "/packages"
+_STORE_ID = re.compile(r"\A(?:py)-[0-9a-f]{40}\Z")
+_BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": _WORK,
+             "PYTHONUNBUFFERED": "1"}
+_PR_SET_DUMPABLE = 4
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _strip_runner_frames(tb):
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_OURS):
+        tb = tb.tb_next
+    return tb
+
+
+def _excepthook(exc_type, exc, tb):
+    # Tracebacks look like `python3 main.py`: the supervisor's and launcher's own frames are not the user's business.
+    tb = _strip_runner_frames(tb)
+    if exc is not None:
+        exc.__traceback__ = tb
+    sys.__excepthook__(exc_type, exc, tb)
+
+
+def _use_package_stores(stores, env):
+    """Puts the stores' site-packages right after /work on sys.path (ahead of the system's packages), processes
+    their .pth files like site-packages, and exports them on PYTHONPATH for child interpreters; their bin/ on PATH."""
+    if not stores:
+        return
+    import site
+    dirs = [os.path.join(_PACKAGES, s, "site-packages") for s in stores]
+    before = list(sys.path)
+    for d in dirs:
+        site.addsitedir(d)
+    added = [p for p in sys.path if p not in before]
+    sys.path[:] = [before[0]] + added + before[1:]
+    env["PYTHONPATH"] = os.pathsep.join(dirs + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    env["PATH"] = os.pathsep.join([os.path.join(d, "bin") for d in dirs] + [env.get("PATH", _BASE_ENV["PATH"])])
+
+
+def _become_program(code, args, env, stores):
+    """In the forked child: set up `python3 /work/main.py ARGS` semantics and run the code as __main__."""
+    _libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
+    os.environ.clear()
+    os.environ.update(_BASE_ENV)
+    os.environ.update(env)
+    path = os.path.join(_WORK, "main.py")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(code)
+    os.chdir(_WORK)
+    sys.argv = [path] + args
+    sys.path[0] = _WORK
+    _use_package_stores(stores, os.environ)
+    main = types.ModuleType("__main__")
+    main.__file__ = path
+    main.__builtins__ = builtins
+    main.__cached__ = None
+    sys.modules["__main__"] = main
+    sys.excepthook = _excepthook
+    compiled = compile(code, path, "exec")
+    del code, env
+    try:
+        exec(compiled, main.__dict__)
+    except SystemExit as e:
+        status = _plain_exit_status(e.code)
+        if status is None:
+            raise  # Python prints the message and exits 1
+    else:
+        status = 0
+    del compiled
+    _exit_quickly(main, status)
+    # Something unusual happened on the way out: the interpreter finishes the exit in its own way.
+
+
+def _plain_exit_status(code):
+    if code is None:
+        return 0
+    if isinstance(code, int) and 0 <= code <= 255:
+        return int(code)
+    return None
+
+
+def _exit_quickly(main, status):
+    """Python's exit steps that a program can observe, in Python's order: join non-daemon threads, atexit
+    callbacks, clear __main__'s globals like module teardown does (underscore names first; their finalizers
+    run), collect garbage cycles, flush stdout/stderr. Then _exit: the rest of the interpreter's teardown only
+    frees memory (about 6 ms of a forked runner's exit). On any surprise it returns and Python exits normally."""
+    try:
+        threading = sys.modules.get("threading")
+        if threading is not None:
+            threading._shutdown()
+        del threading
+        import atexit
+        atexit._run_exitfuncs()
+        globs = main.__dict__
+        for name in [n for n in globs if n[:1] == "_" and n[1:2] != "_"]:
+            globs[name] = None
+        for name in [n for n in globs if n != "__builtins__"]:
+            globs[name] = None
+        del globs
+        gc.collect()
+        for f in (sys.stdout, sys.stderr):
+            if f is not None and not f.closed:
+                f.flush()
+    except BaseException:
+        return
+    os._exit(status)
+
+
+def warm_up():
+    """In the zygote: compile once and put the loaded interpreter's objects out of the collector's reach. The
+    program's collections (and its exit's) then skip them instead of touching, and so copying, the pages every
+    run shares with the zygote."""
+    compile("pass", "<warm-up>", "exec")
+    gc.collect()
+    gc.freeze()
+
+
+def run(job):
+    """In the run sandbox's program process (stdio already the run's pipes): becomes `python3 /work/main.py ARGS`."""
+    stores = [str(s) for s in job.get("package_stores", [])]
+    if not all(_STORE_ID.match(s) for s in stores):
+        raise ValueError("invalid package store id")
+    code = job.get("code", "")
+    args = [str(a) for a in job.get("args", [])]
+    env = {str(k): str(v) for k, v in job.get("env", {}).items()}
+    job.clear()
+    _become_program(code, args, env, stores)

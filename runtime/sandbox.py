@@ -1,0 +1,381 @@
+# The run sandbox of a Pyth-On slot: the zygote that forks one per run, the sandbox's outer process (new
+# namespaces, reports its init's exit status from outside its pid namespace) and its init (fresh filesystems,
+# masks, capability drop, seccomp, then the program). Imported by supervisor.py; see runtime/README.md and
+# docs/architecture.md for the process tree and why each step is there.
+import ctypes
+import json
+import os
+import signal
+import socket
+import struct
+import fcntl
+
+LANGUAGES = ("python", "javascript")
+NODE = "/usr/local/bin/node"
+NODE_RUNNER = "/opt/pyth-on/runner.js"
+PYTHON = "/usr/bin/python3"
+ZK_DECRYPT = "/opt/pyth-on/zk_decrypt.py"
+ZK_FAILED_EXIT = 3
+BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/work"}
+
+CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x02000000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME = 0x10000000, 0x20000000, 0x40000000, 0x00000080
+NAMESPACES = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC, MS_PRIVATE, MS_RELATIME = 1024, 2048, 4096, 16384, 1 << 18, 1 << 21
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+LAST_CAP = 63
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+
+
+class SetupError(Exception):
+    pass
+
+
+def _check(rc, what):
+    if rc != 0:
+        e = ctypes.get_errno()
+        raise SetupError("%s: %s" % (what, os.strerror(e)))
+
+
+def _b(s):
+    return None if s is None else s.encode()
+
+
+def mount(source, target, fstype, flags, data=None):
+    _check(_libc.mount(_b(source), _b(target), _b(fstype), flags, _b(data)), "mount %s" % target)
+
+
+def prctl(option, arg=0):
+    _check(_libc.prctl(option, arg, 0, 0, 0), "prctl %d" % option)
+
+
+def _locked_flags(path):
+    """Flags a remount in a user namespace must keep (the kernel refuses to clear them on an inherited mount)."""
+    f = os.statvfs(path).f_flag
+    flags = 0
+    for st, ms in ((os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC),
+                   (os.ST_NOATIME, MS_NOATIME), (os.ST_NODIRATIME, MS_NODIRATIME), (os.ST_RELATIME, MS_RELATIME)):
+        if f & st:
+            flags |= ms
+    return flags
+
+
+def bind_readonly(source, target, recursive=False):
+    mount(source, target, None, MS_BIND | (MS_REC if recursive else 0))
+    mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | _locked_flags(target))
+
+
+def tmpfs(target, size_mb, inodes, mode, uid=None, noexec=True):
+    opts = "size=%dm,nr_inodes=%d,mode=%s" % (size_mb, inodes, mode)
+    if uid is not None:
+        opts += ",uid=%d,gid=%d" % (uid, uid)
+    mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | (MS_NOEXEC if noexec else 0), opts)
+
+
+# Docker's default masks, put back on the run's own /proc (the slot's /proc is left unmasked so that a fresh
+# procfs can be mounted in a user namespace at all).
+_PROC_MASKED_FILES = ("kcore", "keys", "latency_stats", "timer_list", "timer_stats", "sched_debug")
+_PROC_MASKED_DIRS = ("acpi", "asound", "scsi")
+_PROC_READONLY = ("bus", "fs", "irq", "sys", "sysrq-trigger")
+# Host files Docker binds into every container (the same inode in every slot): hidden from runs, so two runs
+# cannot meet through them (flock, inotify).
+_HIDDEN_HOST_FILES = ("/etc/resolv.conf", "/sbin/docker-init")
+
+
+def _write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def _lo_up():
+    """Brings up the run's own loopback (its network namespace has nothing else): programs may talk to themselves."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        ifreq = struct.pack("16sH14x", b"lo", 0x1 | 0x8 | 0x40)  # IFF_UP | IFF_LOOPBACK | IFF_RUNNING
+        fcntl.ioctl(s.fileno(), 0x8914, ifreq)  # SIOCSIFFLAGS
+
+
+def build_filesystems(limits, uid):
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    packages = os.open("/packages", os.O_PATH | os.O_DIRECTORY) if os.path.isdir("/packages") else -1
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    # No nested user namespaces (the inner seccomp filter refuses them too).
+    _write("/proc/sys/user/max_user_namespaces", "0")
+    for name in _PROC_MASKED_FILES:
+        if os.path.exists("/proc/" + name):
+            mount("/dev/null", "/proc/" + name, None, MS_BIND)
+    for name in _PROC_MASKED_DIRS:
+        if os.path.isdir("/proc/" + name):
+            mount("tmpfs", "/proc/" + name, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,nr_inodes=2")
+    for name in _PROC_READONLY:
+        if os.path.exists("/proc/" + name):
+            bind_readonly("/proc/" + name, "/proc/" + name, recursive=True)
+    bind_readonly("/dev", "/dev", recursive=True)
+    tmpfs("/dev/shm", limits["shm_mb"], limits["inodes"], "1777")
+    if os.path.isdir("/dev/mqueue"):
+        mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    tmpfs("/tmp", limits["tmp_mb"], limits["inodes"], "1777")
+    tmpfs("/work", limits["work_mb"], limits["inodes"], "0700", uid=uid)
+    for path in _HIDDEN_HOST_FILES:
+        if os.path.exists(path):
+            mount("/dev/null", path, None, MS_BIND)
+    # Only the job's stores will be bound in here (see bind_stores): the program sees no other.
+    tmpfs("/packages", 1, 64, "0755")
+    _lo_up()
+    return packages
+
+
+def bind_stores(packages_fd, stores):
+    for store in stores:
+        if not (len(store) == 43 and store[:3] in ("py-", "js-") and all(c in "0123456789abcdef" for c in store[3:])):
+            raise SetupError("invalid package store id")
+        target = "/packages/" + store
+        os.mkdir(target)
+        bind_readonly("/proc/self/fd/%d/%s" % (packages_fd, store), target, recursive=False)
+    mount(None, "/packages", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    if packages_fd >= 0:
+        os.close(packages_fd)
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def drop_privileges(seccomp_filter):
+    """No capabilities left in any set (bounding and ambient included), no_new_privs, then the inner filter."""
+    for cap in range(LAST_CAP + 1):
+        if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != 22:  # EINVAL: no such cap
+            _check(-1, "drop capability %d" % cap)
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+    header = _CapHeader(0x20080522, 0)
+    data = (_CapData * 2)()
+    _check(_libc.capset(ctypes.byref(header), data), "capset")
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    seccomp_filter.load()
+
+
+def inner_filter():
+    """The run's own seccomp filter, on top of the slot's: no namespace, mount or keyring calls, other ABIs
+    killed. Every argument compare is masked to 32 bits: the kernel reads `int` arguments as 32 bits."""
+    import seccomp
+    f = seccomp.SyscallFilter(seccomp.ALLOW)
+    f.set_attr(seccomp.Attr.ACT_BADARCH, seccomp.KILL_PROCESS)
+    eperm = seccomp.ERRNO(1)
+    for name in ("unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "open_tree", "move_mount",
+                 "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "add_key", "request_key", "keyctl",
+                 "bpf", "perf_event_open", "userfaultfd", "ptrace", "process_vm_readv", "process_vm_writev",
+                 "kcmp", "pidfd_getfd", "io_uring_setup", "io_uring_enter", "io_uring_register"):
+        f.add_rule(eperm, name)
+    # clone with any namespace flag (each flag its own masked compare: a match on any one refuses the call).
+    for flag in (CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET,
+                 CLONE_NEWTIME):
+        f.add_rule(eperm, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
+    f.add_rule(seccomp.ERRNO(38), "clone3")  # ENOSYS: libc falls back to clone, whose flags are checked
+    return f
+
+
+# --- processes ------------------------------------------------------------------------------------------
+
+def zygote(language, sock):
+    """Forks one run sandbox per request of the supervisor and hands it the parent ends of the sandbox's pipes.
+    Never reads a job. For Python it holds the loaded interpreter every program starts from."""
+    devnull = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # sandboxes' outer processes are reaped by the kernel
+    import seccomp  # noqa: F401 - loaded once here, not per run
+    if language == "python":
+        import program
+        program.warm_up()
+    limits = json.loads(os.environ.get("PYTH_ON_LIMITS", "{}"))
+    limits = {"tmp_mb": 64, "work_mb": 64, "shm_mb": 16, "inodes": 8192, **limits}
+    while True:
+        if not sock.recv(1):
+            os._exit(0)
+        job_r, job_w = os.pipe()
+        stdin_r, stdin_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        ctl_r, ctl_w = os.pipe()
+        status_r, status_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            for fd in (job_w, stdin_w, out_r, err_r, ctl_w, status_r):
+                os.close(fd)
+            sock.close()
+            _outer(language, limits, (job_r, stdin_r, out_w, err_w, ctl_r, status_w))
+            os._exit(0)
+        socket.send_fds(sock, [b"%d" % pid], [job_w, stdin_w, out_r, err_r, ctl_w, status_r])
+        for fd in (job_r, job_w, stdin_r, stdin_w, out_r, out_w, err_r, err_w, ctl_r, ctl_w, status_r, status_w):
+            os.close(fd)
+
+
+def _report(status_w, line):
+    os.write(status_w, line.encode("utf-8", "replace")[:512] + b"\n")
+
+
+def _outer(language, limits, fds):
+    """Outside the run's pid namespace: creates the namespaces, forks the run's init and reports its exit."""
+    status_w = fds[5]
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        uid, gid = os.getuid(), os.getgid()
+        _check(_libc.unshare(NAMESPACES), "unshare")
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", "%d %d 1" % (uid, uid))
+        _write("/proc/self/gid_map", "%d %d 1" % (gid, gid))
+    except Exception as e:  # noqa: BLE001
+        _report(status_w, "error %s" % e)
+        os._exit(1)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _init(language, limits, uid, fds)
+        except BaseException as e:  # noqa: BLE001
+            try:
+                _report(status_w, "error %s: %s" % (type(e).__name__, e))
+            finally:
+                os._exit(70)
+        os._exit(70)
+    for fd in fds[:5]:
+        os.close(fd)
+    _report(status_w, "pid %d" % pid)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    _report(status_w, "exit %d" % (128 - code if code < 0 else code))
+    os._exit(0)
+
+
+def _read_all(fd):
+    chunks = []
+    while True:
+        b = os.read(fd, 1 << 20)
+        if not b:
+            break
+        chunks.append(b)
+    os.close(fd)
+    return bytearray(b"".join(chunks))
+
+
+def _decrypt_zk(zk_json):
+    """Decrypts in a separate fresh interpreter, so the password and key never enter the program's memory."""
+    import subprocess
+    proc = subprocess.run([PYTHON, "-I", ZK_DECRYPT], input=zk_json, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, env=BASE_ENV, cwd="/")
+    return proc.stdout.decode("utf-8") if proc.returncode == 0 else None
+
+
+def _child_stdio(stdin_r, out_w, err_w, keep=()):
+    os.dup2(stdin_r, 0)
+    os.dup2(out_w, 1)
+    os.dup2(err_w, 2)
+    for i, fd in enumerate(keep):
+        os.dup2(fd, 3 + i)
+    os.closerange(3 + len(keep), 1 << 16)
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD, signal.SIGTERM, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _init(language, limits, uid, fds):
+    """Pid 1 of the run's pid namespace. When it exits, the kernel kills every process of the run."""
+    job_r, stdin_r, out_w, err_w, ctl_r, status_w = fds
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    prctl(PR_SET_DUMPABLE, 0)  # the program (same uid) cannot open this process's memory or fds
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    packages_fd = build_filesystems(limits, uid)
+    os.chdir("/work")
+    seccomp_filter = inner_filter()
+
+    node = None
+    if language == "javascript":
+        # Node boots (~30 ms) before its job exists; it reports ready on fd 4 and reads the job from fd 3.
+        node_job_r, node_job_w = os.pipe()
+        ready_r, ready_w = os.pipe()
+        node = os.fork()
+        if node == 0:
+            _child_stdio(stdin_r, out_w, err_w, keep=(node_job_r, ready_w))
+            drop_privileges(seccomp_filter)
+            os.execve(NODE, [NODE, NODE_RUNNER], BASE_ENV)
+        os.close(node_job_r)
+        os.close(ready_w)
+        if not os.read(ready_r, 1):
+            raise SetupError("node exited before it was ready")
+        os.close(ready_r)
+    _report(status_w, "ready")
+
+    job = json.loads(_read_all(job_r))
+    bind_stores(packages_fd, [str(s) for s in job.get("package_stores", [])])
+    drop_privileges(seccomp_filter)
+    zk = job.pop("zk", None)
+    if zk is not None:
+        code = _decrypt_zk(json.dumps(zk).encode("utf-8"))
+        zk = None
+        _report(status_w, "zk ok" if code is not None else "zk failed")
+        if code is None:
+            os._exit(ZK_FAILED_EXIT)
+        job["code"] = code
+    os.close(status_w)
+
+    if node is not None:
+        data = json.dumps(job).encode("utf-8")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(node_job_w, view):]
+        os.close(node_job_w)
+        program_pid = node
+    else:
+        program_pid = os.fork()
+        if program_pid == 0:
+            _child_stdio(stdin_r, out_w, err_w)
+            import program
+            program.run(job)
+            os._exit(1)
+    for fd in (stdin_r, out_w, err_w):
+        os.close(fd)
+    del job
+    _supervise(program_pid, ctl_r)
+
+
+def _supervise(program_pid, ctl_r):
+    """Forwards signals from the agent to the program, reaps orphans, and ends the run when the program ends."""
+    import select
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    watched = [ctl_r, wake_r]
+    while True:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                os._exit(0)
+            if pid == 0:
+                break
+            if pid == program_pid:
+                code = os.waitstatus_to_exitcode(status)
+                os._exit(128 - code if code < 0 else code)
+        ready, _, _ = select.select(watched, [], [])
+        if wake_r in ready:
+            os.read(wake_r, 4096)
+        if ctl_r in ready:
+            data = os.read(ctl_r, 64)
+            if not data:
+                watched.remove(ctl_r)
+            for sig in data:
+                if sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+                    try:
+                        os.kill(program_pid, sig)
+                    except ProcessLookupError:
+                        pass
