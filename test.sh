@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Runs every test against real parts: installs and starts Docker when missing, builds the sandbox runtime
-# image and the package installer image when missing, builds the solution and runs all xunit projects. Prints "N passed, N failed" last.
+# Runs every test against real parts: installs and starts Docker when missing, proves that both images build
+# from an empty cache (scripts/check-cold-image-build.sh), builds the sandbox runtime image and the package
+# installer image when missing, builds the solution and runs all xunit projects. Prints "N passed, N failed" last.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 ./scripts/ensure-dotnet.sh
 ./scripts/ensure-docker.sh
+# First the cold path (empty cache, as on a fresh machine), then the images the tests use (cached rootfs).
+./scripts/check-cold-image-build.sh
 ./scripts/build-runtime-image.sh
 ./scripts/build-installer-image.sh
 

@@ -81,7 +81,8 @@ def _become_program(code, args, env, stores):
         status = 0
     del compiled
     _exit_quickly(main, status)
-    # Something unusual happened on the way out: the interpreter finishes the exit in its own way.
+    # Something unusual happened on the way out: run() finishes the exit the interpreter's way.
+    return status
 
 
 def _plain_exit_status(code):
@@ -137,4 +138,42 @@ def run(job):
     args = [str(a) for a in job.get("args", [])]
     env = {str(k): str(v) for k, v in job.get("env", {}).items()}
     job.clear()
-    _become_program(code, args, env, stores)
+    try:
+        status = _become_program(code, args, env, stores)
+    except SystemExit as e:
+        status = _plain_exit_status(e.code)
+        if status is None:
+            status = e.code & 0xFF if isinstance(e.code, int) else 1
+            if not isinstance(e.code, int):
+                print(e.code, file=sys.stderr)
+    except BaseException as e:  # noqa: BLE001 - what the interpreter does with an uncaught exception
+        sys.excepthook(type(e), e, e.__traceback__)
+        status = 1
+        if isinstance(e, KeyboardInterrupt):
+            status = -2
+    _finish(status)
+
+
+def _finish(status):
+    """The interpreter's exit after an uncaught exception or an unusual SystemExit: threads, atexit, flush. An
+    uncaught KeyboardInterrupt ends the process by SIGINT, as python3 does."""
+    try:
+        threading = sys.modules.get("threading")
+        if threading is not None:
+            threading._shutdown()
+        import atexit
+        atexit._run_exitfuncs()
+    except BaseException:  # noqa: BLE001
+        pass
+    for f in (sys.stdout, sys.stderr):
+        try:
+            if f is not None and not f.closed:
+                f.flush()
+        except BaseException:  # noqa: BLE001
+            pass
+    if status == -2:
+        import signal
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+        status = 130
+    os._exit(status)

@@ -120,9 +120,14 @@ def build_filesystems(limits, uid):
         mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     tmpfs("/tmp", limits["tmp_mb"], limits["inodes"], "1777")
     tmpfs("/work", limits["work_mb"], limits["inodes"], "0700", uid=uid)
+    # An empty regular file of this run's own (a device node would stay writable on a read-only mount), on a
+    # scratch tmpfs that is unmounted again: only the binds keep it.
+    tmpfs("/run", 1, 4, "0755")
+    open("/run/empty", "w").close()
     for path in _HIDDEN_HOST_FILES:
         if os.path.exists(path):
-            mount("/dev/null", path, None, MS_BIND)
+            bind_readonly("/run/empty", path)
+    _check(_libc.umount2(b"/run", 2), "umount /run")  # MNT_DETACH
     # Only the job's stores will be bound in here (see bind_stores): the program sees no other.
     tmpfs("/packages", 1, 64, "0755")
     _lo_up()

@@ -14,6 +14,7 @@
 #
 #   DEBIAN_MIRROR  apt mirror for debootstrap (default http://deb.debian.org/debian)
 #   PYTH_ON_CACHE  cache directory (default /var/cache/pyth-on)
+#   PYTH_ON_INSTALLER_REPO  image repository (default pyth-on-installer; scripts/check-cold-image-build.sh uses another)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -23,7 +24,7 @@ SUITE=bookworm
 # node-* packages) fails inside debootstrap's own configure pass, so it is added afterwards with apt-get.
 PACKAGES=python3,python3-pip,nodejs,ca-certificates
 APT_PACKAGES=npm
-REPO_NAME=pyth-on-installer
+REPO_NAME="${PYTH_ON_INSTALLER_REPO:-pyth-on-installer}"
 INPUT_DIR="$ROOT/installer"
 SELF="$ROOT/scripts/build-installer-image.sh"
 ROOTFS_KEY_INPUT="$SUITE|$PACKAGES|$APT_PACKAGES"

@@ -13,6 +13,7 @@
 #
 #   DEBIAN_MIRROR  apt mirror for debootstrap (default http://deb.debian.org/debian)
 #   PYTH_ON_CACHE  cache directory (default /var/cache/pyth-on)
+#   PYTH_ON_RUNTIME_REPO  image repository (default pyth-on-runtime; scripts/check-cold-image-build.sh uses another)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -26,7 +27,7 @@ PACKAGES=python3,python3-cffi-backend,python3-nacl,python3-argon2,python3-seccom
 NODE_VERSION=22.23.5
 NODE_INTEGRITY=sha512-3jhC+wcoWxKZxcRqF2sUSl0c9HEXFnur/nuIPx6O6CWKV0jOUWQm7Htw5SuXqqlMCEhi0cJqybFPEb5hhcBiMw==
 NPM_REGISTRY="${NPM_REGISTRY:-https://registry.npmjs.org}"
-REPO_NAME=pyth-on-runtime
+REPO_NAME="${PYTH_ON_RUNTIME_REPO:-pyth-on-runtime}"
 INPUT_DIR="$ROOT/runtime"
 SELF="$ROOT/scripts/build-runtime-image.sh"
 ROOTFS_KEY_INPUT="$SUITE|$PACKAGES"

@@ -22,7 +22,7 @@ public sealed class AgentOptions
     public string InstanceId { get; set; } = "default";
 
     /// <summary>Directory for the agent's own files on the Docker host (the empty resolv.conf mounted read-only
-    /// into sandboxes).</summary>
+    /// into slots; runs see /dev/null there instead).</summary>
     public string StateDir { get; set; } = "/run/pyth-on";
 
     public PoolOptions Pool { get; set; } = new();
@@ -83,35 +83,40 @@ public sealed class PackageOptions
     public int FileSizeMb { get; set; } = 256;
 }
 
+/// <summary>Slots (section Agent:Pool): long-lived containers that serve runs one at a time.</summary>
 public sealed class PoolOptions
 {
-    /// <summary>Warm containers kept ready for Python.</summary>
-    public int Python { get; set; } = 2;
+    /// <summary>Slots serving Python runs: at most this many Python runs at once on this agent.</summary>
+    public int Python { get; set; } = 4;
 
-    /// <summary>Warm containers kept ready for JavaScript.</summary>
-    public int JavaScript { get; set; } = 1;
+    /// <summary>Slots serving JavaScript runs.</summary>
+    public int JavaScript { get; set; } = 2;
 
-    /// <summary>How many containers the pool creates at once.</summary>
+    /// <summary>Runs a slot serves before it is replaced. 1 gives one container per run (the slot's container
+    /// then never sees a second run, at ~150–300 ms of Docker CPU per run); higher values keep runs apart by the
+    /// run sandbox alone.</summary>
+    public int RunsPerSlot { get; set; } = 1000;
+
+    /// <summary>Age after which a slot is replaced (when it next becomes free).</summary>
+    public int SlotMaxAgeSeconds { get; set; } = 3600;
+
+    /// <summary>How many slots are started at once.</summary>
     public int RefillConcurrency { get; set; } = 2;
 
-    /// <summary>Upper bound on sandboxes alive at once (warm + running + being removed); each gets its own uid.</summary>
+    /// <summary>Upper bound on slot containers alive at once (serving + starting + being removed); each gets its own uid.</summary>
     public int MaxSandboxes { get; set; } = 32;
 
-    /// <summary>SandboxContainer n runs as uid/gid UidBase+n.</summary>
+    /// <summary>Slot uid index n runs as uid/gid UidBase+n.</summary>
     public int UidBase { get; set; } = 20000;
 
-    /// <summary>How often warm sandboxes are checked to still be running (dead ones are replaced).</summary>
-    public int HealthCheckIntervalMs { get; set; } = 15_000;
-
-    /// <summary>How long a run waits for a free sandbox slot before RESOURCE_EXHAUSTED.</summary>
+    /// <summary>How long a run waits for a free slot of its language before RESOURCE_EXHAUSTED.</summary>
     public int AcquireTimeoutMs { get; set; } = 10_000;
 
-    /// <summary>How long a run that finds the pool empty waits for a warm sandbox already on its way before it
-    /// creates its own (0: never waits).</summary>
-    public int WarmWaitMs { get; set; } = 5_000;
+    /// <summary>How long a new slot (or a slot's next run sandbox) may take to get ready before it is given up.</summary>
+    public int SlotStartTimeoutMs { get; set; } = 30_000;
 
-    /// <summary>How long a new sandbox's runner may take to say it waits for its job before the sandbox is given up.</summary>
-    public int RunnerReadyTimeoutMs { get; set; } = 30_000;
+    /// <summary>How long a killed run may take to end before its slot is removed as an anomaly.</summary>
+    public int KillGraceMs { get; set; } = 3_000;
 }
 
 public sealed class LimitOptions

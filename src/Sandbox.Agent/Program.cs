@@ -1,10 +1,10 @@
-// The sandbox agent: owns Docker and runs code in single-use hardened containers from a warm pool.
+// The sandbox agent: owns Docker and runs code in long-lived hardened containers (slots), each run in a fresh run sandbox.
 using PythOn.Sandbox.Agent;
 using PythOn.Sandbox.Agent.Docker;
 using PythOn.Sandbox.Agent.Grpc;
 using PythOn.Sandbox.Agent.Hosting;
 using PythOn.Sandbox.Agent.Packages;
-using PythOn.Sandbox.Agent.Pool;
+using PythOn.Sandbox.Agent.Slots;
 using PythOn.Sandbox.Agent.Runs;
 using PythOn.Sandbox.Agent.Status;
 
@@ -20,10 +20,10 @@ builder.Services.AddGrpc(o =>
 });
 builder.Services.AddSingleton<DockerHost>();
 builder.Services.AddSingleton<SeccompProfile>();
-builder.Services.AddSingleton<SandboxSpec>();
-builder.Services.AddSingleton<SlotAllocator>();
-builder.Services.AddSingleton<SandboxFactory>();
-builder.Services.AddSingleton<WarmPool>();
+builder.Services.AddSingleton<SlotSpec>();
+builder.Services.AddSingleton<UidAllocator>();
+builder.Services.AddSingleton<SlotFactory>();
+builder.Services.AddSingleton<SlotPool>();
 builder.Services.AddSingleton<RunExecutor>();
 builder.Services.AddSingleton<PackageStore>();
 builder.Services.AddSingleton<InstallContainerSpec>();
@@ -31,7 +31,7 @@ builder.Services.AddSingleton<PackageInstaller>();
 builder.Services.AddSingleton<StatusReporter>();
 // Order matters: lifecycle starts first (files, checks) and stops last (removes every sandbox).
 builder.Services.AddHostedService<AgentLifecycle>();
-builder.Services.AddHostedService(sp => sp.GetRequiredService<WarmPool>());
+builder.Services.AddHostedService(sp => sp.GetRequiredService<SlotPool>());
 
 var app = builder.Build();
 app.MapGrpcService<SandboxAgentService>();

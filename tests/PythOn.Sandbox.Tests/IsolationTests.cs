@@ -30,10 +30,10 @@ public sealed class IsolationTests(SandboxFixture fx)
     public async Task Writes_outside_the_tmpfs_dirs_fail_with_a_read_only_file_system()
     {
         var run = await fx.Client.RunAsync(Runs.Python(
-            "for p in ['/etc/x', '/usr/x', '/x', '/opt/pyth-on/runner.py', '/etc/resolv.conf', '/tmp/x', '/work/x']:\n" +
+            "for p in ['/etc/x', '/usr/x', '/x', '/opt/pyth-on/program.py', '/etc/resolv.conf', '/tmp/x', '/work/x']:\n" +
             "    try:\n        open(p, 'w').write('x')\n        print(p, 'ok')\n    except OSError as e:\n        print(p, e.errno)"));
         Assert.Equal(
-            "/etc/x 30\n/usr/x 30\n/x 30\n/opt/pyth-on/runner.py 30\n/etc/resolv.conf 30\n/tmp/x ok\n/work/x ok\n", run.Stdout);
+            "/etc/x 30\n/usr/x 30\n/x 30\n/opt/pyth-on/program.py 30\n/etc/resolv.conf 30\n/tmp/x ok\n/work/x ok\n", run.Stdout);
     }
 
     [Fact]
@@ -52,8 +52,9 @@ public sealed class IsolationTests(SandboxFixture fx)
             "import os\nppid = os.getppid()\nprint(open(f'/proc/{ppid}/cmdline', 'rb').read().split(b'\\0')[2].decode())\n" +
             "for name in ['mem', 'environ']:\n    try:\n        open(f'/proc/{ppid}/{name}', 'rb').read(1)\n        print(name, 'readable')\n" +
             "    except OSError as e:\n        print(name, e.errno)"));
-        // The parent is the runner that read the job; it is non-dumpable, so its /proc files are closed to the program.
-        Assert.Equal("/opt/pyth-on/runner.py\nmem 13\nenviron 13\n", run.Stdout);
+        // The parent is the run sandbox's init (forked from the slot's zygote), which read the job; it is non-dumpable,
+        // so its /proc files are closed to the program.
+        Assert.Equal("/opt/pyth-on/supervisor.py\nmem 13\nenviron 13\n", run.Stdout);
     }
 
     [Fact]
@@ -72,6 +73,35 @@ public sealed class IsolationTests(SandboxFixture fx)
             "import ctypes, errno\nlibc = ctypes.CDLL(None, use_errno=True)\nr = libc.ptrace(0, 0, None, None)\n" +
             "print(r, errno.errorcode[ctypes.get_errno()])"));
         Assert.Equal("-1 EPERM\n", run.Stdout);
+    }
+
+    [Theory]
+    [InlineData(40L, "AF_VSOCK")]
+    [InlineData(0x1_0000_0028L, "AF_VSOCK with high bits set (the kernel reads an int)")]
+    [InlineData(0x7FFF_FFFF_0000_0028L, "AF_VSOCK with every upper bit but the sign")]
+    [InlineData(17L, "AF_PACKET")]
+    [InlineData(38L, "AF_ALG")]
+    [InlineData(0x1_0000_0011L, "AF_PACKET with high bits set")]
+    public async Task Socket_families_outside_the_allowlist_are_refused_whatever_the_upper_bits(long family, string what)
+    {
+        var run = await fx.Client.RunAsync(Runs.Python(
+            "import ctypes, sys\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.syscall.restype = ctypes.c_long\n" +
+            $"fd = libc.syscall(41, ctypes.c_long({family}), 1, 0)\nprint(fd, ctypes.get_errno() if fd < 0 else 0)"));
+        Assert.True(run.Stdout.StartsWith("-1 "), $"{what}: {run.Stdout}{run.Stderr}");
+    }
+
+    [Theory]
+    [InlineData(1L)]
+    [InlineData(2L)]
+    [InlineData(10L)]
+    [InlineData(16L)]
+    [InlineData(0x1_0000_0001L)]
+    public async Task Socket_families_a_program_needs_are_allowed(long family)
+    {
+        var run = await fx.Client.RunAsync(Runs.Python(
+            "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.syscall.restype = ctypes.c_long\n" +
+            $"fd = libc.syscall(41, ctypes.c_long({family}), 2, 0)\nprint(fd >= 0, ctypes.get_errno() if fd < 0 else 0)"));
+        Assert.Equal("True 0\n", run.Stdout);
     }
 
     [Fact]

@@ -60,7 +60,7 @@ public sealed class LifecycleTests(SandboxFixture fx)
         {
             Image = fx.Image,
             User = "0",
-            Cmd = ["/bin/sh", "-c", "printf 'import sys\\nsys.stderr.write(\"runner broke at boot\\\\n\")\\nsys.exit(1)\\n' > /opt/pyth-on/runner.py"],
+            Cmd = ["/bin/sh", "-c", "printf 'import sys\\nsys.stderr.write(\"runner broke at boot\\\\n\")\\nsys.exit(1)\\n' > /opt/pyth-on/supervisor.py"],
             HostConfig = new Docker.DotNet.Models.HostConfig { NetworkMode = "none" },
         });
         await fx.Docker.Containers.StartContainerAsync(builder.ID, new Docker.DotNet.Models.ContainerStartParameters());
@@ -73,7 +73,8 @@ public sealed class LifecycleTests(SandboxFixture fx)
         try
         {
             var id = $"broken-{Guid.NewGuid():N}"[..16];
-            await using var agent = await AgentProcess.StartAsync(Path.Combine(fx.Dir, id), id, tag, pythonPool: 0, javaScriptPool: 0);
+            await using var agent = await AgentProcess.StartAsync(Path.Combine(fx.Dir, id), id, tag, pythonPool: 1, javaScriptPool: 0,
+                waitForPool: false);
 
             var error = await Assert.ThrowsAsync<RpcException>(() => agent.Client.RunAsync(Runs.Python("print(1)")));
             Assert.Equal(StatusCode.Unavailable, error.StatusCode);
@@ -88,14 +89,14 @@ public sealed class LifecycleTests(SandboxFixture fx)
     }
 
     [Fact]
-    public async Task A_warm_sandbox_that_died_is_replaced_and_runs_still_work()
+    public async Task An_idle_slot_that_died_is_replaced_and_runs_still_work()
     {
         await WaitForFullPoolAsync();
         var warm = (await fx.ContainersOfAsync(fx.InstanceId))
             .First(c => c.State == "running" && c.Labels["pyth-on.language"] == "python");
         await fx.Docker.Containers.KillContainerAsync(warm.ID, new Docker.DotNet.Models.ContainerKillParameters { Signal = "KILL" });
         await Poll.UntilAsync(async () => !await fx.ContainerExistsAsync(warm.ID), TimeSpan.FromSeconds(15),
-            "the dead warm sandbox is dropped and removed");
+            "the dead slot is dropped and removed");
         await WaitForFullPoolAsync();
         var run = await fx.Client.RunAsync(Runs.Python("print('ok')"));
         Assert.Equal("ok\n", run.Stdout);
@@ -103,20 +104,17 @@ public sealed class LifecycleTests(SandboxFixture fx)
     }
 
     [Fact]
-    public async Task The_used_container_is_removed_after_the_run()
+    public async Task With_RunsPerSlot_1_every_run_gets_a_container_of_its_own_which_is_removed_after_it()
     {
-        var run = await fx.Client.RunAsync(Runs.Python("print('bye')"));
-        await Poll.UntilAsync(async () => !await fx.ContainerExistsAsync(run.Started.SandboxId),
-            TimeSpan.FromSeconds(15), $"sandbox {run.Started.SandboxId[..12]} is removed");
-    }
-
-    [Fact]
-    public async Task Sandboxes_are_never_reused()
-    {
-        var first = await fx.Client.RunAsync(Runs.Python("open('/work/left-behind', 'w').write('x')\nprint('wrote')"));
-        var second = await fx.Client.RunAsync(Runs.Python("import os\nprint(os.path.exists('/work/left-behind'))"));
+        var id = $"once-{Guid.NewGuid():N}"[..16];
+        await using var agent = await AgentProcess.StartAsync(Path.Combine(fx.Dir, id), id, fx.Image, pythonPool: 1, javaScriptPool: 0,
+            new Dictionary<string, string> { ["Agent__Pool__RunsPerSlot"] = "1" });
+        var first = await agent.Client.RunAsync(Runs.Python("open('/work/left-behind', 'w').write('x')\nprint('wrote')"));
+        var second = await agent.Client.RunAsync(Runs.Python("import os\nprint(os.path.exists('/work/left-behind'))"));
         Assert.NotEqual(first.Started.SandboxId, second.Started.SandboxId);
         Assert.Equal("False\n", second.Stdout);
+        await Poll.UntilAsync(async () => !await fx.ContainerExistsAsync(first.Started.SandboxId),
+            TimeSpan.FromSeconds(15), $"slot {first.Started.SandboxId[..12]} is removed");
     }
 
     [Fact]
@@ -135,18 +133,25 @@ public sealed class LifecycleTests(SandboxFixture fx)
     }
 
     [Fact]
-    public async Task Cancelling_a_run_kills_and_removes_its_sandbox()
+    public async Task Cancelling_a_run_kills_its_processes_and_the_slot_serves_the_next_run()
     {
         var request = Runs.JavaScript("console.log('up'); setInterval(() => {}, 1000);");
         request.TimeoutMs = 60_000;
         using var cts = new CancellationTokenSource();
         using var call = fx.Client.Run(request, cancellationToken: cts.Token);
         Assert.True(await call.ResponseStream.MoveNext());
-        var sandboxId = call.ResponseStream.Current.Started.SandboxId;
+        var slotId = call.ResponseStream.Current.Started.SandboxId;
         Assert.True(await call.ResponseStream.MoveNext());
         cts.Cancel();
-        await Poll.UntilAsync(async () => !await fx.ContainerExistsAsync(sandboxId), TimeSpan.FromSeconds(15),
-            "the cancelled run's sandbox is removed");
+        await Poll.UntilAsync(async () =>
+        {
+            var s = await fx.Client.GetStatusAsync(new GetStatusRequest());
+            return s.Slots.Any(x => x.Id == slotId && x.State == SlotState.Idle);
+        }, TimeSpan.FromSeconds(15), "the slot of the cancelled run is idle again");
+        // Only the next run's pre-started node is left in the slot.
+        var top = await fx.Docker.Containers.ListProcessesAsync(slotId, new Docker.DotNet.Models.ContainerListProcessesParameters());
+        Assert.Single(top.Processes, p => string.Join(" ", p).Contains("/usr/local/bin/node"));
+        Assert.Equal("1\n", (await fx.Client.RunAsync(Runs.JavaScript("console.log(1)"))).Stdout);
     }
 
     [Fact]

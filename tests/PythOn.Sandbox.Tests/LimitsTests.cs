@@ -53,31 +53,56 @@ public sealed class LimitsTests(SandboxFixture fx)
     }
 
     [Fact]
-    public async Task Output_flood_is_truncated_at_the_cap_and_the_run_still_ends()
+    public async Task A_program_that_writes_past_the_cap_is_stopped_and_the_result_says_so()
     {
         var request = Runs.Python(
             "import sys\nchunk = 'x' * 65536\nfor _ in range(320):\n    sys.stdout.write(chunk)\nprint('done', file=sys.stderr)");
         request.MaxOutputBytes = 100_000;
         var run = await fx.Client.RunAsync(request);
         Assert.True(run.Result.OutputTruncated);
+        Assert.True(run.Result.StoppedAtOutputCap);
         Assert.Equal(100_000, run.StdoutBytes);
-        Assert.Equal("done\n", run.Stderr);
-        Assert.Equal(0, run.Result.ExitCode);
+        Assert.Equal("", run.Stderr); // stopped before it got there
+        Assert.Equal(137, run.Result.ExitCode);
         Assert.False(run.Result.TimedOut);
     }
 
     [Fact]
-    public async Task Endless_output_flood_is_still_killed_at_the_timeout()
+    public async Task An_endless_flood_with_a_long_timeout_ends_within_a_second_of_reaching_the_cap()
     {
         // Python writes synchronously; node would queue a tight loop's writes in memory and end in an OOM kill.
         var request = Runs.Python("import sys\nchunk = 'y' * 65536\nwhile True:\n    sys.stdout.write(chunk)");
         request.MaxOutputBytes = 10_000;
-        request.TimeoutMs = 1500;
+        request.TimeoutMs = 60_000;
         var run = await fx.Client.RunAsync(request);
-        Assert.True(run.Result.TimedOut, run.Result.ToString() + run.Stderr);
-        Assert.True(run.Result.OutputTruncated);
+        Assert.False(run.Result.TimedOut, run.Result.ToString() + run.Stderr);
+        Assert.True(run.Result.StoppedAtOutputCap);
         Assert.Equal(10_000, run.StdoutBytes);
-        Assert.InRange(run.Elapsed, TimeSpan.FromMilliseconds(1500), TimeSpan.FromSeconds(6));
+        Assert.InRange(run.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(2));
+        Assert.Equal("ok\n", (await fx.Client.RunAsync(Runs.Python("print('ok')"))).Stdout); // the next run works
+    }
+
+    [Fact]
+    public async Task A_program_printing_exactly_the_cap_is_not_stopped()
+    {
+        var request = Runs.Python("import sys\nsys.stdout.write('z' * 50_000)\nsys.stdout.flush()\nprint('bye', file=sys.stderr)");
+        request.MaxOutputBytes = 50_000;
+        var run = await fx.Client.RunAsync(request);
+        Assert.Equal(50_000, run.StdoutBytes);
+        Assert.Equal("bye\n", run.Stderr);
+        Assert.False(run.Result.OutputTruncated);
+        Assert.False(run.Result.StoppedAtOutputCap);
+        Assert.Equal(0, run.Result.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_fast_program_printing_less_than_the_cap_gets_all_of_it()
+    {
+        var request = Runs.Python("import sys\nfor i in range(20000):\n    sys.stdout.write('%05d\\n' % i)");
+        var run = await fx.Client.RunAsync(request);
+        Assert.Equal(120_000, run.StdoutBytes);
+        Assert.False(run.Result.OutputTruncated);
+        Assert.Equal(0, run.Result.ExitCode);
     }
 
     [Fact]

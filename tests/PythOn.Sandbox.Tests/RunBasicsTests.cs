@@ -143,12 +143,16 @@ public sealed class RunBasicsTests(SandboxFixture fx)
     }
 
     [Fact]
-    public async Task Memory_override_gets_a_freshly_created_sandbox()
+    public async Task A_memory_override_runs_under_exactly_that_limit_and_the_next_run_under_the_default()
     {
-        var request = Runs.Python("print(open('/sys/fs/cgroup/memory/memory.limit_in_bytes').read().strip())");
+        const string limit = "print(open('/sys/fs/cgroup/memory/memory.limit_in_bytes').read().strip())";
+        var request = Runs.Python(limit);
         request.MemoryMb = 96;
         var run = await fx.Client.RunAsync(request);
         Assert.Equal($"{96L * 1024 * 1024}\n", run.Stdout);
-        Assert.False(run.Started.Warm);
+
+        // The same slot (or another) runs the next default run under the default limit again.
+        var next = await fx.Client.RunAsync(Runs.Python(limit));
+        Assert.Equal($"{256L * 1024 * 1024}\n", next.Stdout);
     }
 }

@@ -81,9 +81,13 @@ public sealed class AgentProcess : IAsyncDisposable
     /// until Docker answers and its warm pool is full. The directory and any containers the agent leaves behind stay
     /// the caller's: tests check what the agent itself removed.
     /// </summary>
+    /// <summary>Starts an agent on <paramref name="dir"/>; unless <paramref name="waitForPool"/> is false, waits until
+    /// its slots are all idle (false: only until it answers, for agents whose slots cannot start).</summary>
     public static Task<AgentProcess> StartAsync(string dir, string instanceId, string image, int pythonPool, int javaScriptPool,
-        IReadOnlyDictionary<string, string>? extra = null) =>
-        StartAsync(new AgentProcess(dir, instanceId, image, pythonPool, javaScriptPool, extra, ownsDirectory: false));
+        IReadOnlyDictionary<string, string>? extra = null, bool waitForPool = true) =>
+        StartAsync(new AgentProcess(dir, instanceId, image, pythonPool, javaScriptPool, extra, ownsDirectory: false) { _waitForPool = waitForPool });
+
+    private bool _waitForPool = true;
 
     /// <summary>
     /// Starts an agent of the runtime image on a fresh temporary directory, with a fresh instance id that starts with
@@ -213,7 +217,7 @@ public sealed class AgentProcess : IAsyncDisposable
                 if (!status.DockerOk || !status.ImageOk)
                     throw new InvalidOperationException($"the agent reports Docker or its image unusable: {status.DockerMessage}\n{Log}");
                 last = $"pool {status.PoolReady}";
-                return status.PoolReady.GetValueOrDefault("python") >= PythonPool
+                return !_waitForPool || status.PoolReady.GetValueOrDefault("python") >= PythonPool
                     && status.PoolReady.GetValueOrDefault("javascript") >= JavaScriptPool;
             }
             catch (RpcException e)
@@ -221,7 +225,7 @@ public sealed class AgentProcess : IAsyncDisposable
                 last = e.Status.Detail;
                 return false;
             }
-        }, ReadyTimeout, "the agent answers and its warm pool is full", () => $"{last}\n{Log}");
+        }, ReadyTimeout, "the agent answers and its slots are idle", () => $"{last}\n{Log}");
     }
 
     private void Append(string? line)

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using PythOn.Sandbox.Agent.Docker;
 using PythOn.Sandbox.Agent.Packages;
+using PythOn.Sandbox.Agent.Slots;
 
 namespace PythOn.Sandbox.Agent.Hosting;
 
@@ -9,8 +10,8 @@ namespace PythOn.Sandbox.Agent.Hosting;
 public sealed class AgentLifecycle(
     IOptions<AgentOptions> options,
     DockerHost docker,
-    SandboxSpec spec,
-    SandboxFactory factory,
+    SlotSpec spec,
+    SlotFactory factory,
     PackageStore packages,
     ILogger<AgentLifecycle> log) : IHostedService
 {
@@ -27,7 +28,7 @@ public sealed class AgentLifecycle(
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(resolv, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
 
-        // The package store root is mounted into every sandbox: it must exist before the pool creates one.
+        // The package store root is mounted into every slot: it must exist before the pool creates one.
         packages.Initialize();
 
         try

@@ -1,3 +1,4 @@
+using PythOn.Sandbox.Agent.Slots;
 using System.Globalization;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Options;

@@ -1,20 +1,20 @@
 using System.Buffers;
-using System.Globalization;
-using System.Text;
+using System.Buffers.Binary;
 using System.Text.Json;
 using PythOn.Sandbox.V1;
 
 namespace PythOn.Sandbox.Agent.Runs;
 
 /// <summary>
-/// Frames a job for the in-container runner (protocol: runtime/README.md):
-/// "&lt;job_len&gt; &lt;zk_len&gt; &lt;end_len&gt;\n", the job JSON, the optional ZK JSON, the end key (may be
-/// empty), then the program's stdin bytes.
+/// The payload of a job frame (runtime/README.md): a 4-byte big-endian length, the supervisor's run parameters
+/// as JSON (limits it enforces; nothing secret), then the job JSON that only the run sandbox reads:
+/// {"code", "args", "env", "package_stores", "zk"?}. Stdin travels separately, in stdin frames.
 /// </summary>
 public static class JobEncoder
 {
-    public static byte[] Encode(RunRequest request, ReadOnlySpan<byte> endKey)
+    public static byte[] Encode(RunRequest request, int maxOutputBytes)
     {
+        var parameters = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, long> { ["max_output"] = maxOutputBytes });
         var job = new ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(job))
         {
@@ -32,36 +32,27 @@ public static class JobEncoder
             foreach (var store in request.PackageStores)
                 w.WriteStringValue(store);
             w.WriteEndArray();
+            if (request.Zk is { } z)
+            {
+                w.WriteStartObject("zk");
+                w.WriteStartObject("payload");
+                w.WriteNumber("v", z.V);
+                w.WriteString("salt", z.Salt);
+                w.WriteString("nonce", z.Nonce);
+                w.WriteString("ciphertext", z.Ciphertext);
+                w.WriteEndObject();
+                w.WriteString("master_password", z.MasterPassword);
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
         }
 
-        var zk = new ArrayBufferWriter<byte>();
-        if (request.Zk is { } z)
-        {
-            using var w = new Utf8JsonWriter(zk);
-            w.WriteStartObject();
-            w.WriteStartObject("payload");
-            w.WriteNumber("v", z.V);
-            w.WriteString("salt", z.Salt);
-            w.WriteString("nonce", z.Nonce);
-            w.WriteString("ciphertext", z.Ciphertext);
-            w.WriteEndObject();
-            w.WriteString("master_password", z.MasterPassword);
-            w.WriteEndObject();
-        }
-
-        var header = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{job.WrittenCount} {zk.WrittenCount} {endKey.Length}\n"));
-        var stdin = request.Stdin.Span;
-        var frame = new byte[header.Length + job.WrittenCount + zk.WrittenCount + endKey.Length + stdin.Length];
-        var span = frame.AsSpan();
-        header.CopyTo(span);
-        job.WrittenSpan.CopyTo(span[header.Length..]);
-        zk.WrittenSpan.CopyTo(span[(header.Length + job.WrittenCount)..]);
-        endKey.CopyTo(span[(header.Length + job.WrittenCount + zk.WrittenCount)..]);
-        stdin.CopyTo(span[(header.Length + job.WrittenCount + zk.WrittenCount + endKey.Length)..]);
-        // The intermediate buffers held secrets; the frame is zeroed by the caller once sent.
+        var payload = new byte[4 + parameters.Length + job.WrittenCount];
+        BinaryPrimitives.WriteUInt32BigEndian(payload, (uint)parameters.Length);
+        parameters.CopyTo(payload, 4);
+        job.WrittenSpan.CopyTo(payload.AsSpan(4 + parameters.Length));
+        // The intermediate buffer held secrets; the payload is zeroed by the caller once sent.
         job.Clear();
-        zk.Clear();
-        return frame;
+        return payload;
     }
 }

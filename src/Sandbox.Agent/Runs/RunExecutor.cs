@@ -1,40 +1,34 @@
-using System.Buffers;
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
-using System.Threading.Channels;
-using Docker.DotNet;
+using System.Text.Json;
 using Google.Protobuf;
 using Microsoft.Extensions.Options;
-using PythOn.Sandbox.Agent.Docker;
 using PythOn.Sandbox.Agent.Packages;
-using PythOn.Sandbox.Agent.Pool;
 using PythOn.Sandbox.Agent.Runtime;
+using PythOn.Sandbox.Agent.Slots;
 using PythOn.Sandbox.V1;
 
 namespace PythOn.Sandbox.Agent.Runs;
 
 /// <summary>
-/// Runs one program: takes a sandbox (warm, or created on demand), hands it the job on stdin, streams its
-/// output with a per-stream cap, enforces the wall-clock limit with SIGKILL, reports the exit status as soon
-/// as the program ends and removes the container off the request path.
-/// Runs end on the runner's end marker (runtime/README.md), keyed by a per-run secret, so the result does not wait
-/// for the container (docker-init, runc, shim) to wind down; runs without a marker (killed by a signal: 137 is an
-/// OOM kill or ours, which needs inspect; an uncaught JavaScript exception) end when the streams close.
+/// Runs one program: takes an idle slot of its language (its run sandbox already waiting), sends the job and the
+/// stdin as frames, streams the output the supervisor frames back, enforces the wall-clock limit with a kill
+/// frame, and reports the supervisor's result: the exit status it took from waitpid of the run's init, outside
+/// the run's namespaces, so the program cannot forge it. The supervisor stops the program at the output cap.
 /// </summary>
 public sealed class RunExecutor(
     IOptions<AgentOptions> options,
-    WarmPool pool,
-    SandboxFactory factory,
-    SlotAllocator slots,
-    DockerHost docker,
+    SlotPool pool,
+    SlotFactory factory,
     PackageStore packages,
     ILogger<RunExecutor> log)
 {
-    private static readonly byte[] ZkOk = "\0pyth-on-zk ok"u8.ToArray();
-    private const int EndKeyBytes = 16;
-    private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(5);
     private const int MaxPackageStores = 8;
+    private const int StdinChunk = 64 * 1024;
+    /// <summary>Stdin bytes sent but not yet written to the program's pipe: the supervisor never holds more.</summary>
+    private const long StdinWindow = 1 << 20;
     private int _active;
 
     public int ActiveRuns => Volatile.Read(ref _active);
@@ -45,27 +39,47 @@ public sealed class RunExecutor(
         await pool.Initialized.WaitAsync(ct);
 
         var acquire = Stopwatch.StartNew();
-        var sandbox = await AcquireAsync(language, memoryMb, ct);
-        var acquireUs = (ulong)(acquire.Elapsed.TotalMicroseconds);
+        var slot = await pool.TakeAsync(language, TimeSpan.FromMilliseconds(options.Value.Pool.AcquireTimeoutMs), ct)
+            ?? throw NoSlot(language);
+        string? anomaly = "the run did not finish";
         Interlocked.Increment(ref _active);
         try
         {
-            await emit(new RunEvent { Started = new RunStarted { SandboxId = sandbox.Id, Warm = sandbox.Warm } });
-            var result = await ExecuteAsync(sandbox, request, timeout, cap, emit, ct);
+            // A run with its own memory limit runs under exactly that limit: the slot's limit is changed for it.
+            if (slot.MemoryMb != memoryMb && !await factory.SetMemoryAsync(slot, memoryMb))
+                throw new RunRejectedException(RunRejection.Unavailable, $"could not set the sandbox's memory limit to {memoryMb} MiB");
+            var acquireUs = (ulong)acquire.Elapsed.TotalMicroseconds;
+            await emit(new RunEvent { Started = new RunStarted { SandboxId = slot.Id, Warm = true } });
+            var (result, runAnomaly, callerGone) = await ExecuteAsync(slot, request, timeout, cap, emit, ct);
+            anomaly = runAnomaly; // a cancelled run that ended cleanly leaves its slot fit for the next run
+            ct.ThrowIfCancellationRequested();
+            if (callerGone)
+                throw new OperationCanceledException("the caller went away");
             result.Timings.AcquireUs = acquireUs;
             log.LogInformation(
-                "Run {RunId} {Language} in {SandboxContainer} ({Warm}): exit {Exit} after {Ms} ms{TimedOut}{Truncated}{Oom}{Zk}",
-                request.RunId, language.Name, sandbox.ShortId, sandbox.Warm ? "warm" : "cold", result.ExitCode, result.DurationMs,
-                result.TimedOut ? ", timed out" : "", result.OutputTruncated ? ", output truncated" : "",
+                "Run {RunId} {Language} in slot {Slot} (run {N}): exit {Exit} after {Ms} ms{TimedOut}{Truncated}{Oom}{Zk}",
+                request.RunId, language.Name, slot.ShortId, slot.RunsServed, result.ExitCode, result.DurationMs,
+                result.TimedOut ? ", timed out" : "", result.StoppedAtOutputCap ? ", stopped at the output cap" : result.OutputTruncated ? ", output truncated" : "",
                 result.OomKilled ? ", OOM killed" : "", result.ZkDecryptionFailed ? ", ZK decryption failed" : "");
             await emit(new RunEvent { Result = result });
         }
         finally
         {
             Interlocked.Decrement(ref _active);
-            factory.DestroyInBackground(sandbox);
+            if (anomaly is null && slot.MemoryMb != options.Value.Limits.MemoryMb
+                && !await factory.SetMemoryAsync(slot, options.Value.Limits.MemoryMb))
+                anomaly = "its memory limit could not be restored";
+            pool.Return(slot, anomaly);
         }
     }
+
+    private RunRejectedException NoSlot(LanguageRuntime language) =>
+        pool.TargetFor(language) == 0
+            ? new RunRejectedException(RunRejection.Unavailable, $"this agent has no {language.Name} slots (Agent:Pool:{(language == LanguageRuntime.Python ? "Python" : "JavaScript")} is 0)")
+            : pool.StartFailure(language) is { } failure
+                ? new RunRejectedException(RunRejection.Unavailable, $"no {language.Name} sandbox slot could be started: {failure}")
+                : new RunRejectedException(RunRejection.ResourceExhausted,
+                    $"all {pool.TargetFor(language)} {language.Name} sandbox slots are busy; try again later");
 
     private (LanguageRuntime, TimeSpan, int, int) Validate(RunRequest r)
     {
@@ -114,337 +128,157 @@ public sealed class RunExecutor(
 
     private static RunRejectedException Invalid(string message) => new(RunRejection.InvalidArgument, message);
 
-    private async Task<SandboxContainer> AcquireAsync(LanguageRuntime language, int memoryMb, CancellationToken ct)
-    {
-        // Warm sandboxes have the default memory limit; an override always gets its own container.
-        if (memoryMb == options.Value.Limits.MemoryMb
-            && await pool.TakeAsync(language, TimeSpan.FromMilliseconds(options.Value.Pool.WarmWaitMs), ct) is { } warm)
-            return warm;
-
-        var slot = await slots.AcquireAsync(TimeSpan.FromMilliseconds(options.Value.Pool.AcquireTimeoutMs), ct)
-            ?? throw new RunRejectedException(RunRejection.ResourceExhausted,
-                $"all {options.Value.Pool.MaxSandboxes} sandbox slots are busy; try again later");
-        try
-        {
-            return await factory.CreateAsync(language, slot, memoryMb, warm: false, ct);
-        }
-        catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
-            throw new RunRejectedException(RunRejection.Unavailable,
-                $"runtime image '{options.Value.Image}' not found; build it with scripts/build-runtime-image.sh");
-        }
-        catch (DockerApiException e)
-        {
-            throw new RunRejectedException(RunRejection.Unavailable, $"Docker refused to create a sandbox: {e.Message}");
-        }
-        catch (HttpRequestException e)
-        {
-            throw new RunRejectedException(RunRejection.Unavailable,
-                $"Docker engine at {options.Value.DockerEndpoint} is not reachable: {e.Message}");
-        }
-        catch (RunnerNotReadyException e)
-        {
-            throw new RunRejectedException(RunRejection.Unavailable, $"the sandbox did not start: {e.Message}");
-        }
-    }
-
-    private async Task<RunResult> ExecuteAsync(SandboxContainer sandbox, RunRequest request, TimeSpan timeout, int cap,
+    private async Task<(RunResult Result, string? Anomaly, bool CallerGone)> ExecuteAsync(Slot slot, RunRequest request, TimeSpan timeout, int cap,
         Func<RunEvent, Task> emit, CancellationToken ct)
     {
-        var events = Channel.CreateUnbounded<RunEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var (seq, frames) = slot.BeginRun();
+        var clock = Stopwatch.StartNew();
         var timedOut = false;
-        var killed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        string? anomaly = null;
+        var killRequested = 0;
+        using var runEnded = new CancellationTokenSource();
+
         void Kill()
         {
-            if (killed.TrySetResult())
-                _ = factory.KillAsync(sandbox);
+            if (Interlocked.Exchange(ref killRequested, 1) != 0)
+                return;
+            _ = slot.SendAsync(SupervisorFrame.Signal, seq, new byte[] { 9 }).ContinueWith(_ => { }, TaskScheduler.Default);
+            // Last resort: a run that does not end after the kill ends with its slot.
+            _ = Task.Delay(TimeSpan.FromMilliseconds(Math.Max(100, options.Value.Pool.KillGraceMs)), runEnded.Token).ContinueWith(t =>
+            {
+                if (t.IsCanceled)
+                    return;
+                anomaly = "the run did not end after SIGKILL";
+                log.LogWarning("Slot {Id}: run not dead {Grace} ms after the kill; removing the slot", slot.ShortId, options.Value.Pool.KillGraceMs);
+                _ = factory.KillAsync(slot);
+            }, TaskScheduler.Default);
         }
 
-        var endKey = RandomNumberGenerator.GetBytes(EndKeyBytes);
-        var clock = Stopwatch.StartNew();
-        var frame = JobEncoder.Encode(request, endKey);
-        var writer = WriteJobAsync(sandbox, frame);
-        var pump = new OutputPump(sandbox.Stream, cap, request.Zk is not null, EndMarker.TokenFor(endKey), clock);
-        var pumping = pump.RunAsync(events.Writer);
+        var payload = JobEncoder.Encode(request, cap);
+        try
+        {
+            await slot.SendAsync(SupervisorFrame.Job, seq, payload);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(payload);
+        }
+        var acked = 0L;
+        var ackSignal = new SemaphoreSlim(0);
+        var stdin = SendStdinAsync(slot, seq, request.Stdin, () => Interlocked.Read(ref acked), ackSignal, runEnded.Token);
 
         using var timer = new CancellationTokenSource(timeout);
         using var onTimeout = timer.Token.Register(() => { timedOut = true; Kill(); });
         using var onCancel = ct.Register(Kill);
-        // Last resort: a stream that does not end after the kill is closed, so the run cannot hang.
-        _ = killed.Task.ContinueWith(async _ =>
-        {
-            if (await Task.WhenAny(pumping, Task.Delay(KillGrace)) != pumping)
-            {
-                log.LogWarning("Sandbox {Id} output did not end {Grace} after SIGKILL; closing the stream", sandbox.ShortId, KillGrace);
-                sandbox.Stream.Dispose();
-            }
-        }, TaskScheduler.Default);
 
-        try
+        long stdout = 0, stderr = 0;
+        ulong firstOutputUs = 0;
+        string? zk = null;
+        SupervisorExit? exit = null;
+        var callerGone = false;
+        await foreach (var frame in frames.ReadAllAsync(CancellationToken.None))
         {
-            await foreach (var e in events.Reader.ReadAllAsync(CancellationToken.None))
-                await emit(e);
-        }
-        catch
-        {
-            Kill(); // the caller is gone; the pump drains until the container dies
-            throw;
-        }
-
-        int exitCode;
-        bool oomKilled;
-        ulong programUs, exitUs;
-        if (pump.EndCode is >= 0 and < 128 and var endCode && !Volatile.Read(ref timedOut) && !ct.IsCancellationRequested)
-        {
-            // The runner reported a normal exit on both streams: all output is in. The container is still
-            // winding down; the caller's DestroyInBackground kills and removes it, which also ends the
-            // pump's draining and the job writer.
-            programUs = (ulong)clock.Elapsed.TotalMicroseconds;
-            exitCode = endCode;
-            oomKilled = false;
-            exitUs = 0;
-        }
-        else
-        {
-            await pumping;
-            programUs = (ulong)clock.Elapsed.TotalMicroseconds;
-            await writer;
-            ct.ThrowIfCancellationRequested();
-
-            var exitClock = Stopwatch.StartNew();
-            try
+            switch (frame.Type)
             {
-                (exitCode, oomKilled) = await ExitStatusAsync(sandbox);
+                case SupervisorFrame.Stdout or SupervisorFrame.Stderr:
+                    if (firstOutputUs == 0)
+                        firstOutputUs = Math.Max(1, (ulong)clock.Elapsed.TotalMicroseconds);
+                    // The supervisor applies the cap; this is the agent's own guard against a slot that did not.
+                    ref var sent = ref frame.Type == SupervisorFrame.Stdout ? ref stdout : ref stderr;
+                    var take = (int)Math.Min(frame.Payload.Length, Math.Max(0, cap - sent));
+                    sent += take;
+                    if (take > 0 && !callerGone)
+                    {
+                        try
+                        {
+                            await emit(new RunEvent
+                            {
+                                Chunk = new OutputChunk
+                                {
+                                    Stream = frame.Type == SupervisorFrame.Stdout ? OutputStream.Stdout : OutputStream.Stderr,
+                                    Data = ByteString.CopyFrom(frame.Payload, 0, take),
+                                },
+                            });
+                        }
+                        catch (Exception)
+                        {
+                            callerGone = true; // the caller is gone: stop the program, drain until the slot says it ended
+                            Kill();
+                        }
+                    }
+                    break;
+                case SupervisorFrame.StdinAck:
+                    Interlocked.Exchange(ref acked, (long)BinaryPrimitives.ReadUInt64BigEndian(frame.Payload));
+                    ackSignal.Release();
+                    break;
+                case SupervisorFrame.Zk:
+                    zk = Encoding.ASCII.GetString(frame.Payload);
+                    break;
+                case SupervisorFrame.Exit:
+                    exit = JsonSerializer.Deserialize<SupervisorExit>(frame.Payload);
+                    break;
             }
-            catch (Exception e) when (e is DockerApiException or HttpRequestException or OperationCanceledException)
-            {
-                throw new RunRejectedException(RunRejection.Unavailable, $"lost track of sandbox {sandbox.ShortId}: {e.Message}");
-            }
-            exitUs = (ulong)exitClock.Elapsed.TotalMicroseconds;
         }
-        CryptographicOperations.ZeroMemory(endKey);
+        var programUs = (ulong)clock.Elapsed.TotalMicroseconds;
+        runEnded.Cancel();
+        await stdin;
 
         var result = new RunResult
         {
-            ExitCode = exitCode,
             TimedOut = timedOut,
-            OutputTruncated = pump.Truncated,
-            OomKilled = oomKilled && !timedOut,
             DurationMs = (uint)(programUs / 1000),
-            ZkDecryptionFailed = request.Zk is not null && pump.ZkStatus is not null && !pump.ZkStatus.AsSpan().SequenceEqual(ZkOk),
-            Warm = sandbox.Warm,
-            SandboxId = sandbox.Id,
-            Timings = new RunTimings
-            {
-                FirstOutputUs = pump.FirstOutputUs,
-                ProgramUs = programUs,
-                ExitStatusUs = exitUs,
-            },
+            ZkDecryptionFailed = request.Zk is not null && zk != "ok",
+            Warm = true,
+            SandboxId = slot.Id,
+            Timings = new RunTimings { FirstOutputUs = firstOutputUs, ProgramUs = programUs },
         };
-        if (timedOut)
+        if (exit is null)
+        {
+            // The slot died during the run: its supervisor was killed (OOM by memory in no process, such as memfd
+            // or tmpfs pages) or the container went away.
+            anomaly ??= "it died during the run";
+            var oom = await factory.DiedOfOomAsync(slot);
+            log.LogWarning("Slot {Id} died during run {RunId}{Oom}: {Note}", slot.ShortId, request.RunId, oom ? " (OOM)" : "", slot.DeathNote ?? "no message");
             result.ExitCode = 137;
-        return result;
+            result.OomKilled = oom && !timedOut;
+            result.ZkDecryptionFailed = false;
+            return (result, anomaly, callerGone);
+        }
+        result.ExitCode = timedOut ? 137 : exit.ExitCode;
+        result.OomKilled = exit.OomKilled && !timedOut;
+        result.OutputTruncated = exit.Truncated;
+        result.StoppedAtOutputCap = exit.OutputCapped && !timedOut;
+        return (result, anomaly, callerGone);
     }
 
-    private async Task WriteJobAsync(SandboxContainer sandbox, byte[] frame)
+    /// <summary>Sends the program's stdin in chunks, never more than <see cref="StdinWindow"/> ahead of what the
+    /// supervisor has written to the program's pipe, then end-of-file.</summary>
+    private static async Task SendStdinAsync(Slot slot, uint seq, ByteString stdin, Func<long> acked, SemaphoreSlim ackSignal, CancellationToken runEnded)
     {
         try
         {
-            await sandbox.Stream.WriteAsync(frame, 0, frame.Length, CancellationToken.None);
-            sandbox.Stream.CloseWrite(); // EOF on the program's stdin
+            var data = stdin.Memory;
+            var sent = 0;
+            while (sent < data.Length)
+            {
+                while (sent - acked() >= StdinWindow)
+                    await ackSignal.WaitAsync(runEnded);
+                var n = Math.Min(StdinChunk, data.Length - sent);
+                await slot.SendAsync(SupervisorFrame.Stdin, seq, data.Slice(sent, n));
+                sent += n;
+            }
+            await slot.SendAsync(SupervisorFrame.StdinEof, seq, ReadOnlyMemory<byte>.Empty);
         }
-        catch (Exception e)
+        catch (Exception)
         {
-            // The program may end without reading all of its stdin; that is its business.
-            log.LogDebug("Writing the job to {Id} stopped: {Error}", sandbox.ShortId, e.Message);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(frame);
+            // The run ended first (the program need not read its stdin), or the slot died: nothing to do.
         }
     }
 
-    private async Task<(int ExitCode, bool OomKilled)> ExitStatusAsync(SandboxContainer sandbox)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var wait = await docker.Client.Containers.WaitContainerAsync(sandbox.Id, deadline.Token);
-        var exitCode = (int)wait.StatusCode;
-        var oom = false;
-        if (exitCode == 137)
-        {
-            // Only an OOM kill and our own SIGKILL give 137; inspect tells them apart.
-            var inspect = await docker.Client.Containers.InspectContainerAsync(sandbox.Id, deadline.Token);
-            oom = inspect.State.OOMKilled;
-        }
-        return (exitCode, oom);
-    }
-
-    /// <summary>Reads the attach stream to its end, forwarding at most <c>cap</c> bytes per stream and discarding
-    /// the rest (a reader that stops made `docker kill` and even `docker inspect` hang). With an end token, the
-    /// events complete as soon as the end marker was seen on both streams; reading (and discarding) goes on
-    /// until the stream ends or is closed.</summary>
-    private sealed class OutputPump(MultiplexedStream stream, int cap, bool zk, byte[] endToken, Stopwatch clock)
-    {
-        private long _stdout;
-        private long _stderr;
-        private List<byte>? _zkLine = zk ? [] : null;
-        private readonly EndMarker _stdoutEnd = new(endToken);
-        private readonly EndMarker _stderrEnd = new(endToken);
-
-        public bool Truncated { get; private set; }
-        public ulong FirstOutputUs { get; private set; }
-        public byte[]? ZkStatus { get; private set; }
-
-        /// <summary>The program's exit code from the runner's end marker, when both streams carried the same one.</summary>
-        public int? EndCode => _stdoutEnd.Code is { } o && _stderrEnd.Code is { } e && o == e ? o : null;
-
-        public async Task RunAsync(ChannelWriter<RunEvent> events)
-        {
-            var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
-            try
-            {
-                while (true)
-                {
-                    MultiplexedStream.ReadResult read;
-                    try
-                    {
-                        read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, CancellationToken.None);
-                    }
-                    catch (Exception)
-                    {
-                        break; // the stream was closed as a last resort after a kill
-                    }
-                    if (read.EOF)
-                        break;
-                    var data = buffer.AsMemory(0, read.Count);
-                    var isStdout = read.Target == MultiplexedStream.TargetStream.StandardOut;
-                    if (isStdout && _zkLine is not null)
-                        data = ConsumeZkLine(data);
-                    if (data.IsEmpty)
-                        continue;
-                    data = (isStdout ? _stdoutEnd : _stderrEnd).Feed(data);
-                    Send(events, data.Span, isStdout);
-                    if (_stdoutEnd.Done && _stderrEnd.Done)
-                        events.TryComplete(); // the program ended; what follows is discarded
-                }
-                // Bytes held back as a possible start of the marker were the program's after all.
-                if (!_stdoutEnd.Done)
-                    Send(events, _stdoutEnd.Flush().Span, isStdout: true);
-                if (!_stderrEnd.Done)
-                    Send(events, _stderrEnd.Flush().Span, isStdout: false);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-                events.TryComplete();
-            }
-        }
-
-        private void Send(ChannelWriter<RunEvent> events, ReadOnlySpan<byte> data, bool isStdout)
-        {
-            if (data.IsEmpty)
-                return;
-            if (FirstOutputUs == 0)
-                FirstOutputUs = Math.Max(1, (ulong)clock.Elapsed.TotalMicroseconds);
-            if (isStdout)
-                Forward(events, data, OutputStream.Stdout, ref _stdout);
-            else
-                Forward(events, data, OutputStream.Stderr, ref _stderr);
-        }
-
-        private void Forward(ChannelWriter<RunEvent> events, ReadOnlySpan<byte> data, OutputStream target, ref long sent)
-        {
-            var room = Math.Max(0, cap - sent);
-            var take = (int)Math.Min(room, data.Length);
-            if (take > 0)
-                events.TryWrite(new RunEvent { Chunk = new OutputChunk { Stream = target, Data = ByteString.CopyFrom(data[..take]) } });
-            if (data.Length > take)
-                Truncated = true;
-            sent += take;
-        }
-
-        // A ZK job's first stdout line comes from the runner (decryption status), not from the program.
-        private Memory<byte> ConsumeZkLine(Memory<byte> data)
-        {
-            var span = data.Span;
-            var newline = span.IndexOf((byte)'\n');
-            var end = newline < 0 ? span.Length : newline;
-            _zkLine!.AddRange(span[..end].ToArray());
-            if (newline < 0 && _zkLine.Count < 64)
-                return Memory<byte>.Empty;
-            ZkStatus = _zkLine.ToArray();
-            _zkLine = null;
-            return newline < 0 ? Memory<byte>.Empty : data[(newline + 1)..];
-        }
-    }
-
-    /// <summary>Finds the runner's end marker <c>\0pyth-on-end &lt;key hex&gt; &lt;code&gt;\n</c> in one output stream.
-    /// Bytes that might begin the marker are held back until they are known; the marker and anything after it
-    /// are never forwarded. Only the runner holds the key, so the program cannot forge the marker.</summary>
-    internal sealed class EndMarker(byte[] token)
-    {
-        private const int MaxCodeBytes = 16;
-        private byte[] _pending = [];
-        private List<byte>? _tail;
-
-        public bool Done { get; private set; }
-        public int? Code { get; private set; }
-
-        public static byte[] TokenFor(byte[] key) =>
-            Encoding.ASCII.GetBytes("\0pyth-on-end " + Convert.ToHexStringLower(key) + " ");
-
-        /// <summary>Takes the next bytes of the stream; returns those that are the program's output.</summary>
-        public Memory<byte> Feed(Memory<byte> data)
-        {
-            if (Done)
-                return Memory<byte>.Empty;
-            if (_tail is not null)
-            {
-                ReadCode(data.Span);
-                return Memory<byte>.Empty;
-            }
-            if (_pending.Length > 0)
-            {
-                var joined = new byte[_pending.Length + data.Length];
-                _pending.CopyTo(joined, 0);
-                data.CopyTo(joined.AsMemory(_pending.Length));
-                data = joined;
-                _pending = [];
-            }
-            var span = data.Span;
-            var at = span.IndexOf(token);
-            if (at >= 0)
-            {
-                _tail = [];
-                ReadCode(span[(at + token.Length)..]);
-                return data[..at];
-            }
-            var keep = Math.Min(token.Length - 1, span.Length);
-            while (keep > 0 && !span[^keep..].SequenceEqual(token.AsSpan(0, keep)))
-                keep--;
-            if (keep > 0)
-                _pending = span[^keep..].ToArray();
-            return data[..^keep];
-        }
-
-        /// <summary>At the end of the stream: the bytes held back, which were not a marker.</summary>
-        public Memory<byte> Flush()
-        {
-            var rest = _pending;
-            _pending = [];
-            return rest;
-        }
-
-        private void ReadCode(ReadOnlySpan<byte> data)
-        {
-            var newline = data.IndexOf((byte)'\n');
-            _tail!.AddRange((newline < 0 ? data : data[..newline]).ToArray());
-            if (newline < 0 && _tail.Count <= MaxCodeBytes)
-                return;
-            Done = true;
-            var digits = _tail.ToArray();
-            if (newline >= 0 && digits.Length is > 0 and <= 3 && digits.All(b => b is >= (byte)'0' and <= (byte)'9'))
-                Code = int.Parse(Encoding.ASCII.GetString(digits), System.Globalization.CultureInfo.InvariantCulture);
-        }
-    }
+    /// <summary>The supervisor's exit frame.</summary>
+    private sealed record SupervisorExit(
+        [property: System.Text.Json.Serialization.JsonPropertyName("exit_code")] int ExitCode,
+        [property: System.Text.Json.Serialization.JsonPropertyName("truncated")] bool Truncated,
+        [property: System.Text.Json.Serialization.JsonPropertyName("output_capped")] bool OutputCapped,
+        [property: System.Text.Json.Serialization.JsonPropertyName("oom_killed")] bool OomKilled);
 }

@@ -1,14 +1,14 @@
 using Microsoft.Extensions.Options;
 using PythOn.Sandbox.Agent.Docker;
-using PythOn.Sandbox.Agent.Pool;
+using PythOn.Sandbox.Agent.Slots;
 using PythOn.Sandbox.Agent.Runs;
 using PythOn.Sandbox.Agent.Runtime;
 using PythOn.Sandbox.V1;
 
 namespace PythOn.Sandbox.Agent.Status;
 
-/// <summary>Docker, image and pool state for GetStatus.</summary>
-public sealed class StatusReporter(IOptions<AgentOptions> options, DockerHost docker, WarmPool pool, RunExecutor runs, SandboxFactory factory)
+/// <summary>Docker, image and slot state for GetStatus.</summary>
+public sealed class StatusReporter(IOptions<AgentOptions> options, DockerHost docker, SlotPool pool, RunExecutor runs, SlotFactory factory)
 {
     public async Task<AgentStatus> GetAsync(CancellationToken ct)
     {
@@ -18,11 +18,29 @@ public sealed class StatusReporter(IOptions<AgentOptions> options, DockerHost do
             AgentId = docker.InstanceId,
             ActiveRuns = runs.ActiveRuns,
             SandboxesRemoving = factory.RemovingCount,
+            RunsServed = pool.RunsServed,
         };
+        foreach (var slot in pool.Slots.Concat(pool.RecyclingSlots).DistinctBy(s => s.Id))
+        {
+            status.Slots.Add(new SlotStatus
+            {
+                Id = slot.Id,
+                Language = slot.Language.Name,
+                State = slot.State switch
+                {
+                    Slots.SlotState.Starting => V1.SlotState.Starting,
+                    Slots.SlotState.Idle => V1.SlotState.Idle,
+                    Slots.SlotState.Busy => V1.SlotState.Busy,
+                    _ => V1.SlotState.Recycling,
+                },
+                RunsServed = slot.RunsServed,
+                MemoryMb = slot.MemoryMb,
+            });
+        }
         foreach (var language in LanguageRuntime.All)
         {
             status.Languages.Add(language.Name);
-            status.PoolReady[language.Name] = pool.ReadyCount(language);
+            status.PoolReady[language.Name] = pool.IdleCount(language);
             status.PoolTarget[language.Name] = pool.TargetFor(language);
             status.PoolStarting[language.Name] = pool.StartingCount(language);
         }

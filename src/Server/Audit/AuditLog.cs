@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using LiteDB;
 using PythOn.Server.Storage;
 
@@ -12,13 +13,31 @@ public static class AuditOutcome
 
 /// <summary>
 /// Appends audit entries. Callers pass only non-sensitive facts: never a secret value, password, token or code.
+/// Writes are a durable group commit: one writer thread commits every entry waiting at that moment in one LiteDB
+/// transaction, and each caller's task completes only once its entry is committed, so an acknowledged request
+/// never loses its entry to kill -9, while concurrent requests share one commit (2–13 ms on a slow disk) instead
+/// of queueing for one each.
 /// </summary>
-public sealed class AuditLog(Database db)
+public sealed class AuditLog : IDisposable
 {
-    public void Record(ObjectId? userId, string action, string resource, string outcome, string clientAddress,
+    private const int MaxBatch = 1024;
+    private readonly Database _db;
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Thread _writer;
+
+    public AuditLog(Database db)
+    {
+        _db = db;
+        // A thread of its own: LiteDB transactions belong to the thread that began them.
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "audit-writer" };
+        _writer.Start();
+    }
+
+    /// <summary>Completes once the entry is committed to the database file.</summary>
+    public Task RecordAsync(ObjectId? userId, string action, string resource, string outcome, string clientAddress,
         IReadOnlyDictionary<string, string>? details = null)
     {
-        db.Audit.Insert(new AuditRecord
+        var pending = new Pending(new AuditRecord
         {
             UserId = userId,
             Time = Clock.NowMs(),
@@ -28,13 +47,50 @@ public sealed class AuditLog(Database db)
             ClientAddress = clientAddress,
             Details = details is null ? [] : new Dictionary<string, string>(details),
         });
+        if (!_queue.Writer.TryWrite(pending))
+            throw new ObjectDisposedException(nameof(AuditLog), "the audit log is closed");
+        return pending.Committed.Task;
     }
 
     /// <summary>A user's entries with Id below <paramref name="beforeId"/> (exclusive), newest first.</summary>
     public IReadOnlyList<AuditRecord> Page(ObjectId userId, long? beforeId, int count)
     {
-        var query = db.Audit.Query().Where(a => a.UserId == userId);
+        var query = _db.Audit.Query().Where(a => a.UserId == userId);
         if (beforeId is { } before) query = query.Where(a => a.Id < before);
         return query.OrderByDescending(a => a.Id).Limit(count).ToList();
+    }
+
+    private void WriteLoop()
+    {
+        var batch = new List<Pending>(MaxBatch);
+        while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending))
+                batch.Add(pending);
+            try
+            {
+                _db.InTransaction(() => _db.Audit.InsertBulk(batch.Select(p => p.Record)));
+                foreach (var p in batch)
+                    p.Committed.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                foreach (var p in batch)
+                    p.Committed.TrySetException(e);
+            }
+        }
+    }
+
+    /// <summary>Stops taking entries and waits until every queued one is committed.</summary>
+    public void Dispose()
+    {
+        _queue.Writer.TryComplete();
+        _writer.Join(TimeSpan.FromSeconds(10));
+    }
+
+    private sealed record Pending(AuditRecord Record)
+    {
+        public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -24,7 +24,7 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
         ValidatePassword(password);
         if (db.Users.Exists(u => u.Email == normalized))
         {
-            audit.Record(null, "auth.register", "", AuditOutcome.Failure, clientAddress, new Dictionary<string, string> { ["reason"] = "email already registered" });
+            await audit.RecordAsync(null, "auth.register", "", AuditOutcome.Failure, clientAddress, new Dictionary<string, string> { ["reason"] = "email already registered" });
             throw Problems.Conflict("an account with this email already exists: sign in with POST /api/login.");
         }
 
@@ -44,7 +44,7 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
             throw Problems.Conflict("an account with this email already exists: sign in with POST /api/login.");
         }
 
-        audit.Record(user.Id, "auth.register", $"user/{user.Email}", AuditOutcome.Success, clientAddress);
+        await audit.RecordAsync(user.Id, "auth.register", $"user/{user.Email}", AuditOutcome.Success, clientAddress);
         var response = IssueTokens(user, Guid.NewGuid().ToString("N"));
         response.ApiKey = apiKey;
         return response;
@@ -60,12 +60,12 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
 
         if (!valid)
         {
-            audit.Record(user?.Id, "auth.login", user is null ? "" : $"user/{user.Email}", AuditOutcome.Failure, clientAddress,
+            await audit.RecordAsync(user?.Id, "auth.login", user is null ? "" : $"user/{user.Email}", AuditOutcome.Failure, clientAddress,
                 new Dictionary<string, string> { ["reason"] = "invalid credentials" });
             throw Problems.Unauthenticated("invalid email or password.");
         }
 
-        audit.Record(user!.Id, "auth.login", $"user/{user.Email}", AuditOutcome.Success, clientAddress);
+        await audit.RecordAsync(user!.Id, "auth.login", $"user/{user.Email}", AuditOutcome.Success, clientAddress);
         return IssueTokens(user, Guid.NewGuid().ToString("N"));
     }
 
@@ -87,7 +87,7 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
                 var family = db.RefreshTokens.Find(t => t.FamilyId == record.FamilyId).ToList();
                 foreach (var member in family) member.Revoked = true;
                 db.RefreshTokens.Update(family);
-                audit.Record(record.UserId, "auth.refresh", "", AuditOutcome.Denied, clientAddress,
+                await audit.RecordAsync(record.UserId, "auth.refresh", "", AuditOutcome.Denied, clientAddress,
                     new Dictionary<string, string> { ["reason"] = "refresh token reused; session revoked" });
                 throw Problems.Unauthenticated("refresh token was already used: every token from that sign-in is now revoked; sign in again.");
             }
@@ -99,7 +99,7 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
                 ?? throw Problems.Unauthenticated("refresh token is not valid: sign in again with POST /api/login.");
             record.UsedAt = Clock.NowMs();
             db.RefreshTokens.Update(record);
-            audit.Record(user.Id, "auth.refresh", $"user/{user.Email}", AuditOutcome.Success, clientAddress);
+            await audit.RecordAsync(user.Id, "auth.refresh", $"user/{user.Email}", AuditOutcome.Success, clientAddress);
             return IssueTokens(user, record.FamilyId);
         }
         finally

@@ -20,7 +20,7 @@ public sealed class ExecuteService(SandboxRunner runner, SecretStore secrets, Ru
     {
         var (caller, plan) = await PrepareAsync(request, context);
         var outcome = await runner.RunAsync(plan, zk: null, onChunk: null, context.CancellationToken);
-        Audit(caller, plan, outcome.Response, "execute.run");
+        await Audit(caller, plan, outcome.Response, "execute.run");
         return outcome.Response;
     }
 
@@ -29,7 +29,7 @@ public sealed class ExecuteService(SandboxRunner runner, SecretStore secrets, Ru
         var (caller, plan) = await PrepareAsync(request, context);
         var outcome = await runner.RunAsync(plan, zk: null,
             chunk => responseStream.WriteAsync(new ExecuteStreamEvent { Chunk = chunk }), context.CancellationToken);
-        Audit(caller, plan, outcome.Response, "execute.stream");
+        await Audit(caller, plan, outcome.Response, "execute.stream");
         await responseStream.WriteAsync(new ExecuteStreamEvent { Result = outcome.Response });
     }
 
@@ -42,8 +42,8 @@ public sealed class ExecuteService(SandboxRunner runner, SecretStore secrets, Ru
         return (caller, plan);
     }
 
-    private void Audit(Caller caller, RunPlan plan, ExecuteResponse response, string action) =>
-        audit.Record(caller.UserId, action, $"run/{plan.Language}", response.ExitCode == 0 ? AuditOutcome.Success : AuditOutcome.Failure,
+    private Task Audit(Caller caller, RunPlan plan, ExecuteResponse response, string action) =>
+        audit.RecordAsync(caller.UserId, action, $"run/{plan.Language}", response.ExitCode == 0 ? AuditOutcome.Success : AuditOutcome.Failure,
             caller.ClientAddress, new Dictionary<string, string>
             {
                 ["language"] = plan.Language,

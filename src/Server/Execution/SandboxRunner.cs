@@ -145,6 +145,7 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
                             DurationMs = result.DurationMs,
                             TimedOut = result.TimedOut,
                             OutputTruncated = result.OutputTruncated,
+                            StoppedAtOutputCap = result.StoppedAtOutputCap,
                         }, result.ZkDecryptionFailed);
                 }
                 hasEvent = await call.ResponseStream.MoveNext(cancellationToken);

@@ -51,7 +51,7 @@ public sealed class GenerateService(CodeGenerator generator, AuditLog audit) : P
             if (response.Executed) details["exit_code"] = response.ExitCode.ToString();
             if (response.Code.Length > 0)
                 details["code_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(response.Code)));
-            Record(caller, language, result.Outcome == GenerateOutcomes.Success ? AuditOutcome.Success : AuditOutcome.Failure, details);
+            await Record(caller, language, result.Outcome == GenerateOutcomes.Success ? AuditOutcome.Success : AuditOutcome.Failure, details);
             return response;
         }
         catch (RpcException e)
@@ -59,11 +59,11 @@ public sealed class GenerateService(CodeGenerator generator, AuditLog audit) : P
             details["result"] = "error";
             details["status"] = e.StatusCode.ToString();
             details["attempts"] = progress.Attempts.ToString();
-            Record(caller, language, AuditOutcome.Failure, details);
+            await Record(caller, language, AuditOutcome.Failure, details);
             throw;
         }
     }
 
-    private void Record(Caller caller, string language, string outcome, Dictionary<string, string> details) =>
-        audit.Record(caller.UserId, "generate", $"generate/{language}", outcome, caller.ClientAddress, details);
+    private Task Record(Caller caller, string language, string outcome, Dictionary<string, string> details) =>
+        audit.RecordAsync(caller.UserId, "generate", $"generate/{language}", outcome, caller.ClientAddress, details);
 }

@@ -19,30 +19,30 @@ public sealed class PackagesService(PackageList packages, PackageInstallQueue in
         return Task.FromResult(ToResponse(packages.List(caller.UserId, language)));
     }
 
-    public override Task<ListPackagesResponse> SetPackages(SetPackagesRequest request, ServerCallContext context)
+    public override async Task<ListPackagesResponse> SetPackages(SetPackagesRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         var rows = packages.Set(caller.UserId, request.Language, request.Packages);
         var language = PackageList.ValidateLanguage(request.Language);
         installs.ListChanged(caller.UserId, language);
         rows = packages.List(caller.UserId, language);
-        audit.Record(caller.UserId, "package.set", $"packages/{PackageList.ValidateLanguage(request.Language)}", AuditOutcome.Success,
+        await audit.RecordAsync(caller.UserId, "package.set", $"packages/{PackageList.ValidateLanguage(request.Language)}", AuditOutcome.Success,
             caller.ClientAddress, new Dictionary<string, string> { ["count"] = rows.Count.ToString() });
-        return Task.FromResult(ToResponse(rows));
+        return ToResponse(rows);
     }
 
-    public override Task<PackageInfo> AddPackage(AddPackageRequest request, ServerCallContext context)
+    public override async Task<PackageInfo> AddPackage(AddPackageRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         var row = packages.Add(caller.UserId, request.Language, request.Package);
         installs.ListChanged(caller.UserId, row.Language);
         row = packages.List(caller.UserId, row.Language).FirstOrDefault(r => r.Name == row.Name) ?? row;
-        audit.Record(caller.UserId, "package.add", $"package/{row.Language}/{row.Name}", AuditOutcome.Success, caller.ClientAddress,
+        await audit.RecordAsync(caller.UserId, "package.add", $"package/{row.Language}/{row.Name}", AuditOutcome.Success, caller.ClientAddress,
             new Dictionary<string, string> { ["requirement"] = row.Requirement });
-        return Task.FromResult(ToInfo(row));
+        return ToInfo(row);
     }
 
-    public override Task<Empty> RemovePackage(RemovePackageRequest request, ServerCallContext context)
+    public override async Task<Empty> RemovePackage(RemovePackageRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         var language = PackageList.ValidateLanguage(request.HasLanguage ? request.Language : "python");
@@ -50,8 +50,8 @@ public sealed class PackagesService(PackageList packages, PackageInstallQueue in
             throw Problems.NotFound($"your {language} package list has no package named '{request.Name}'.");
         installs.ListChanged(caller.UserId, language);
         var name = PackageRequirements.NormalizeName(language, request.Name);
-        audit.Record(caller.UserId, "package.remove", $"package/{language}/{name}", AuditOutcome.Success, caller.ClientAddress);
-        return Task.FromResult(new Empty());
+        await audit.RecordAsync(caller.UserId, "package.remove", $"package/{language}/{name}", AuditOutcome.Success, caller.ClientAddress);
+        return new Empty();
     }
 
     private static ListPackagesResponse ToResponse(IEnumerable<PackageRecord> rows)

@@ -12,21 +12,21 @@ namespace PythOn.Server.Secrets;
 [Authorize]
 public sealed class SecretsService(SecretStore store, AuditLog audit) : PythOn.Api.V1.Secrets.SecretsBase
 {
-    public override Task<SecretMetadata> PutSecret(PutSecretRequest request, ServerCallContext context)
+    public override async Task<SecretMetadata> PutSecret(PutSecretRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         var record = store.Put(caller.UserId, request.Name, request.Secret?.Value);
-        audit.Record(caller.UserId, "secret.put", $"secret/{record.Name}", AuditOutcome.Success, caller.ClientAddress);
-        return Task.FromResult(ToMetadata(record));
+        await audit.RecordAsync(caller.UserId, "secret.put", $"secret/{record.Name}", AuditOutcome.Success, caller.ClientAddress);
+        return ToMetadata(record);
     }
 
-    public override Task<Empty> DeleteSecret(DeleteSecretRequest request, ServerCallContext context)
+    public override async Task<Empty> DeleteSecret(DeleteSecretRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         if (!store.Delete(caller.UserId, request.Name))
             throw Problems.NotFound($"you have no secret named '{request.Name}'.");
-        audit.Record(caller.UserId, "secret.delete", $"secret/{request.Name}", AuditOutcome.Success, caller.ClientAddress);
-        return Task.FromResult(new Empty());
+        await audit.RecordAsync(caller.UserId, "secret.delete", $"secret/{request.Name}", AuditOutcome.Success, caller.ClientAddress);
+        return new Empty();
     }
 
     public override Task<ListSecretsResponse> ListSecrets(ListSecretsRequest request, ServerCallContext context)

@@ -39,7 +39,7 @@ public sealed class ZkService(ZkCodeStore store, ZkFailureLimiter failures, Sand
         try
         {
             var payload = await ZkPayloadV1.EncryptAsync(request.Code, request.MasterPassword);
-            audit.Record(caller.UserId, "zk.encrypt", "", AuditOutcome.Success, caller.ClientAddress);
+            await audit.RecordAsync(caller.UserId, "zk.encrypt", "", AuditOutcome.Success, caller.ClientAddress);
             return payload;
         }
         finally
@@ -48,28 +48,28 @@ public sealed class ZkService(ZkCodeStore store, ZkFailureLimiter failures, Sand
         }
     }
 
-    public override Task<StoreCodeResponse> StoreCode(StoreCodeRequest request, ServerCallContext context)
+    public override async Task<StoreCodeResponse> StoreCode(StoreCodeRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         var record = store.Store(caller.UserId, request);
-        audit.Record(caller.UserId, "zk.store", $"zk/{record.Name}", AuditOutcome.Success, caller.ClientAddress,
+        await audit.RecordAsync(caller.UserId, "zk.store", $"zk/{record.Name}", AuditOutcome.Success, caller.ClientAddress,
             new Dictionary<string, string> { ["language"] = record.Language, ["ciphertext_bytes"] = record.Ciphertext.Length.ToString() });
-        return Task.FromResult(new StoreCodeResponse
+        return new StoreCodeResponse
         {
             Name = record.Name,
             Language = record.Language,
             Description = record.Description,
             Stored = true,
             ZeroKnowledge = true,
-        });
+        };
     }
 
-    public override Task<Empty> DeleteCode(DeleteCodeRequest request, ServerCallContext context)
+    public override async Task<Empty> DeleteCode(DeleteCodeRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         if (!store.Delete(caller.UserId, request.Name)) throw Problems.NotFound($"you have no stored program named '{request.Name}'.");
-        audit.Record(caller.UserId, "zk.delete", $"zk/{request.Name}", AuditOutcome.Success, caller.ClientAddress);
-        return Task.FromResult(new Empty());
+        await audit.RecordAsync(caller.UserId, "zk.delete", $"zk/{request.Name}", AuditOutcome.Success, caller.ClientAddress);
+        return new Empty();
     }
 
     public override Task<ListCodeResponse> ListCode(ListCodeRequest request, ServerCallContext context)
@@ -114,14 +114,14 @@ public sealed class ZkService(ZkCodeStore store, ZkFailureLimiter failures, Sand
         }
         if (outcome.ZkDecryptionFailed)
         {
-            audit.Record(caller.UserId, "zk.execute", $"zk/{record.Name}", AuditOutcome.Denied, caller.ClientAddress,
+            await audit.RecordAsync(caller.UserId, "zk.execute", $"zk/{record.Name}", AuditOutcome.Denied, caller.ClientAddress,
                 new Dictionary<string, string> { ["reason"] = "decryption failed" });
             throw new RpcException(new Status(StatusCode.PermissionDenied, DecryptionFailed));
         }
 
         var response = outcome.Response;
         response.ZeroKnowledge = true;
-        audit.Record(caller.UserId, "zk.execute", $"zk/{record.Name}", response.ExitCode == 0 ? AuditOutcome.Success : AuditOutcome.Failure,
+        await audit.RecordAsync(caller.UserId, "zk.execute", $"zk/{record.Name}", response.ExitCode == 0 ? AuditOutcome.Success : AuditOutcome.Failure,
             caller.ClientAddress, new Dictionary<string, string>
             {
                 ["language"] = record.Language,

@@ -1,20 +1,20 @@
 using Microsoft.Extensions.Options;
 
-namespace PythOn.Sandbox.Agent.Docker;
+namespace PythOn.Sandbox.Agent.Slots;
 
 /// <summary>
-/// Hands out sandbox slots; slot n runs as uid/gid UidBase+n. A distinct uid per live sandbox matters:
+/// Hands out slot uids; uid index n runs as uid/gid UidBase+n. A distinct uid per live slot matters:
 /// RLIMIT_NPROC and inotify limits are per uid across the whole host, so with one shared uid one tenant's
-/// processes can stop another tenant's container from starting. A slot is free again only once its
+/// processes can stop another tenant's container from starting. A uid is free again only once its
 /// container is removed.
 /// </summary>
-public sealed class SlotAllocator
+public sealed class UidAllocator
 {
     private readonly SemaphoreSlim _free;
     private readonly Stack<int> _slots;
     private readonly int _uidBase;
 
-    public SlotAllocator(IOptions<AgentOptions> options)
+    public UidAllocator(IOptions<AgentOptions> options)
     {
         var max = Math.Max(1, options.Value.Pool.MaxSandboxes);
         _uidBase = options.Value.Pool.UidBase;

@@ -4,14 +4,17 @@ using Microsoft.Extensions.Options;
 using PythOn.Sandbox.Agent.Packages;
 using PythOn.Sandbox.Agent.Runtime;
 
-namespace PythOn.Sandbox.Agent.Docker;
+using PythOn.Sandbox.Agent.Docker;
+
+namespace PythOn.Sandbox.Agent.Slots;
 
 /// <summary>
-/// The hardened container configuration of a sandbox. Every setting here was checked on dockerd 20.10
-/// (see DESIGN.md "Sandbox"). The config carries no code, stdin or env values of any run: those travel on
-/// stdin, because the config is stored in clear under /var/lib/docker and shown by `docker inspect`.
+/// The hardened container configuration of a slot (docs/architecture.md, "The slot"). Every setting here was
+/// checked on dockerd 20.10. The config carries no code, stdin or env values of any run: those travel in the
+/// job frame on the attached stdin, because the config is stored in clear under /var/lib/docker and shown by
+/// `docker inspect`.
 /// </summary>
-public sealed class SandboxSpec(IOptions<AgentOptions> options, SeccompProfile seccomp, DockerHost docker, PackageStore packages)
+public sealed class SlotSpec(IOptions<AgentOptions> options, SeccompProfile seccomp, DockerHost docker, PackageStore packages)
 {
     public const string WorkDir = "/work";
     private const long MiB = 1024 * 1024;
@@ -20,25 +23,34 @@ public sealed class SandboxSpec(IOptions<AgentOptions> options, SeccompProfile s
     /// mounts the host's resolver list even with --network none).</summary>
     public string EmptyResolvConfPath => Path.Combine(options.Value.StateDir, "resolv.conf.empty");
 
+    /// <summary>The supervisor and its language: it serves runs of that language only.</summary>
+    public static IList<string> SupervisorCommand(LanguageRuntime language) =>
+        ["/usr/bin/python3", "-u", "/opt/pyth-on/supervisor.py", language.Name];
+
     public CreateContainerParameters Build(LanguageRuntime language, int uid, int memoryMb)
     {
         var limits = options.Value.Limits;
         var user = uid.ToString(CultureInfo.InvariantCulture);
+        // Sizes of each run's fresh filesystems (not secret: the same for every run of this agent).
+        var runLimits = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, int>
+        {
+            ["tmp_mb"] = limits.TmpSizeMb, ["work_mb"] = limits.WorkSizeMb, ["shm_mb"] = limits.ShmSizeMb, ["inodes"] = limits.TmpfsInodes,
+        });
         return new CreateContainerParameters
         {
             Image = options.Value.Image,
-            Cmd = language.RunnerCommand.ToList(),
+            Cmd = SupervisorCommand(language),
             User = $"{user}:{user}",
             WorkingDir = WorkDir,
             Hostname = "sandbox",
-            Env = ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", $"HOME={WorkDir}"],
+            Env = ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", $"HOME={WorkDir}", $"PYTH_ON_LIMITS={runLimits}"],
             Labels = docker.LabelsFor(language.Name),
-            // The job arrives on stdin; the runner blocks on it. StdinOnce: closing our side gives EOF.
+            // Frames to the supervisor on stdin, frames from it on stdout, for the slot's whole life.
             AttachStdin = true,
             AttachStdout = true,
             AttachStderr = true,
             OpenStdin = true,
-            StdinOnce = true,
+            StdinOnce = false,
             Tty = false,
             NetworkDisabled = true,
             HostConfig = new HostConfig
@@ -49,19 +61,18 @@ public sealed class SandboxSpec(IOptions<AgentOptions> options, SeccompProfile s
                 // The seccomp profile is passed inline: the Engine API takes JSON text, not a path.
                 SecurityOpt = ["no-new-privileges:true", $"seccomp={seccomp.Json}"],
                 ReadonlyRootfs = true,
-                Tmpfs = new Dictionary<string, string>
-                {
-                    ["/tmp"] = $"rw,nosuid,nodev,noexec,size={limits.TmpSizeMb}m,nr_inodes={limits.TmpfsInodes},mode=1777",
-                    [WorkDir] = $"rw,nosuid,nodev,noexec,size={limits.WorkSizeMb}m,nr_inodes={limits.TmpfsInodes},mode=0700,uid={user},gid={user}",
-                },
+                // No over-mounts on /proc: with them a fresh procfs cannot be mounted in a user namespace. Each run
+                // sandbox puts Docker's masks back on its own /proc (runtime/sandbox.py). /tmp, /work and /dev/shm
+                // are fresh tmpfs mounts of each run, not the slot's.
+                MaskedPaths = ["/sys/firmware"],
+                ReadonlyPaths = [],
                 Mounts =
                 [
                     new Mount { Type = "bind", Source = EmptyResolvConfPath, Target = "/etc/resolv.conf", ReadOnly = true },
-                    // Every package store, read-only, in every sandbox (warm ones too): the job names the stores a run
-                    // may use. The root is mode 0711, so a program can open a store only by its (unguessable) id.
+                    // Every package store, read-only, in every slot; each run sandbox binds only its job's stores.
                     new Mount { Type = "bind", Source = packages.Root, Target = PackageStore.MountPoint, ReadOnly = true },
                 ],
-                Init = true, // docker-init as PID 1 reaps zombies
+                Init = true, // docker-init as PID 1: the supervisor's death ends the slot
                 PidsLimit = limits.PidsLimit,
                 Memory = memoryMb * MiB,
                 MemorySwap = memoryMb * MiB, // equal to Memory: no swap
@@ -77,14 +88,15 @@ public sealed class SandboxSpec(IOptions<AgentOptions> options, SeccompProfile s
                 CgroupnsMode = "private",
                 LogConfig = new LogConfig { Type = "none" }, // json-file wrote a flood to the host disk
                 OomScoreAdj = 1000,
-                AutoRemove = false, // we inspect State.OOMKilled after exit, then remove ourselves
+                AutoRemove = false, // a slot that died is inspected (State.OOMKilled), then removed
                 Privileged = false,
             },
         };
     }
 }
 
-/// <summary>Our seccomp profile (Docker's default minus io_uring, ptrace and AF_VSOCK sockets), embedded JSON.</summary>
+/// <summary>The slot's seccomp profile (gen-seccomp-profile.py: Docker's default allowlist minus io_uring and ptrace,
+/// socket families allowlisted, plus what building a run sandbox needs), embedded JSON.</summary>
 public sealed class SeccompProfile
 {
     public SeccompProfile()

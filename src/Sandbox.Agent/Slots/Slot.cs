@@ -1,0 +1,164 @@
+using System.Text;
+using System.Threading.Channels;
+using Docker.DotNet;
+using PythOn.Sandbox.Agent.Docker;
+using PythOn.Sandbox.Agent.Runtime;
+
+namespace PythOn.Sandbox.Agent.Slots;
+
+/// <summary>What a slot is doing, as health and agent status show it.</summary>
+public enum SlotState
+{
+    Starting,
+    Idle,
+    Busy,
+    Recycling,
+}
+
+/// <summary>
+/// A long-lived hardened container whose supervisor serves runs one at a time, each in a fresh run sandbox
+/// (runtime/README.md). Owns the attach stream: one reader loop cuts the supervisor's stdout into frames and hands
+/// those of the current run to it; writes are serialised.
+/// </summary>
+public sealed class Slot
+{
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly SupervisorFrameReader _frames = new();
+    private readonly ILogger _log;
+    private TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Channel<SupervisorFrame>? _run;
+    private uint _runSeq;
+    private uint _nextSeq;
+    private int _state = (int)SlotState.Starting;
+
+    public Slot(string id, LanguageRuntime language, int uidIndex, int memoryMb, MultiplexedStream stream, ILogger log)
+    {
+        Id = id;
+        Language = language;
+        UidIndex = uidIndex;
+        MemoryMb = memoryMb;
+        Stream = stream;
+        _log = log;
+        Reading = Task.Run(ReadLoopAsync);
+    }
+
+    public string Id { get; }
+    public string ShortId => DockerHost.Short(Id);
+    public LanguageRuntime Language { get; }
+    public int UidIndex { get; }
+    /// <summary>The container's memory limit now (a run with its own limit changes it for that run).</summary>
+    public int MemoryMb { get; set; }
+    public MultiplexedStream Stream { get; }
+    public DateTimeOffset CreatedAt { get; } = DateTimeOffset.UtcNow;
+    public int RunsServed { get; private set; }
+    public SlotState State { get => (SlotState)Volatile.Read(ref _state); set => Volatile.Write(ref _state, (int)value); }
+
+    /// <summary>Completes when the supervisor's stream ends: the slot is dead.</summary>
+    public Task Reading { get; }
+
+    /// <summary>The supervisor's last words (a fatal frame or stderr), for logs; never run data.</summary>
+    public string? DeathNote { get; private set; }
+
+    public bool IsDead => Reading.IsCompleted;
+
+    /// <summary>Completes when the supervisor has a fresh run sandbox waiting for a job.</summary>
+    public Task WhenReady => _ready.Task;
+
+    /// <summary>Starts a run: its frames (output, ZK status, stdin acks, exit) go to the returned reader until the
+    /// exit frame, which is the last. If the slot dies first, the reader completes without an exit frame.</summary>
+    public (uint Seq, ChannelReader<SupervisorFrame> Frames) BeginRun()
+    {
+        var channel = Channel.CreateUnbounded<SupervisorFrame>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        lock (_frames)
+        {
+            _runSeq = ++_nextSeq;
+            _run = channel;
+            _ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            RunsServed++;
+        }
+        if (IsDead)
+            channel.Writer.TryComplete();
+        return (_runSeq, channel.Reader);
+    }
+
+    public async Task SendAsync(byte type, uint seq, ReadOnlyMemory<byte> payload)
+    {
+        var frame = SupervisorFrame.Encode(type, seq, payload.Span);
+        await _writeLock.WaitAsync();
+        try
+        {
+            await Stream.WriteAsync(frame, 0, frame.Length, CancellationToken.None);
+        }
+        finally
+        {
+            _writeLock.Release();
+            if (type == SupervisorFrame.Job || type == SupervisorFrame.Stdin)
+                Array.Clear(frame); // code, env (secrets), stdin
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var buffer = new byte[64 * 1024];
+        var stderr = new StringBuilder();
+        try
+        {
+            while (true)
+            {
+                var read = await Stream.ReadOutputAsync(buffer, 0, buffer.Length, CancellationToken.None);
+                if (read.EOF)
+                    break;
+                if (read.Target != MultiplexedStream.TargetStream.StandardOut)
+                {
+                    // The supervisor's own diagnostics: kept short, logged once the slot ends.
+                    if (stderr.Length < 2048)
+                        stderr.Append(Encoding.UTF8.GetString(buffer, 0, read.Count));
+                    continue;
+                }
+                foreach (var frame in _frames.Feed(buffer.AsSpan(0, read.Count)))
+                    Dispatch(frame);
+            }
+        }
+        catch (Exception e)
+        {
+            DeathNote ??= e.Message;
+        }
+        finally
+        {
+            if (stderr.Length > 0)
+                DeathNote ??= stderr.ToString().Trim();
+            lock (_frames)
+                _run?.Writer.TryComplete();
+            _ready.TrySetException(new SlotDiedException(this));
+        }
+    }
+
+    private void Dispatch(SupervisorFrame frame)
+    {
+        switch (frame.Type)
+        {
+            case SupervisorFrame.Ready:
+                lock (_frames)
+                    _ready.TrySetResult();
+                return;
+            case SupervisorFrame.Fatal:
+                DeathNote = Encoding.UTF8.GetString(frame.Payload);
+                _log.LogWarning("Slot {Id} supervisor: {Message}", ShortId, DeathNote);
+                return;
+        }
+        lock (_frames)
+        {
+            if (_run is null || frame.Seq != _runSeq)
+                return; // a late frame of an ended run
+            _run.Writer.TryWrite(frame);
+            if (frame.Type == SupervisorFrame.Exit)
+            {
+                _run.Writer.TryComplete();
+                _run = null;
+            }
+        }
+    }
+}
+
+/// <summary>A slot's supervisor ended (the container died, was removed or its stream broke).</summary>
+public sealed class SlotDiedException(Slot slot) : Exception($"slot {slot.ShortId} died{(slot.DeathNote is { } n ? ": " + n : "")}");
