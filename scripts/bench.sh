@@ -2,9 +2,10 @@
 # Benchmarks Pyth-On on this machine: makes sure Docker and the runtime image are there (like ./run.sh), builds
 # Release, starts a sandbox agent and a server on a temporary directory, socket and free ports, runs
 # benchmarks/PythOn.Bench against them (bare interpreters, naive `docker run --rm`, Pyth-On REST and gRPC), then
-# benchmarks/PythOn.AgentBench against the agent alone (its timing breakdown), and stops both.
+# benchmarks/PythOn.AgentBench against the agent alone (its timing breakdown and throughput), prints the idle
+# memory of the agent and its slots, and stops both.
 #   scripts/bench.sh [--runs 60] [--concurrency 4]     extra arguments go to pyth-on-bench
-#   BENCH_POOL=4            warm containers per language (Agent__Pool__Python / Agent__Pool__JavaScript)
+#   BENCH_POOL=4            slots per language (Agent__Pool__Python / Agent__Pool__JavaScript)
 #   BENCH_AGENT_RUNS=40     runs per language for the agent-only bench (0 skips it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +45,11 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+# The JavaScript baseline is the sandbox's own node binary, started on the host with a clean environment.
+node_box="$(docker create "$IMAGE" /bin/true)"
+docker cp "$node_box:/usr/local/bin/node" "$TMP/node" >/dev/null
+docker rm "$node_box" >/dev/null
+
 Agent__SocketPath="$SOCKET" Agent__StateDir="$TMP" Agent__InstanceId="bench-$$" Agent__Image="$IMAGE" \
 Agent__Pool__Python="$POOL" Agent__Pool__JavaScript="$POOL" \
   dotnet "$AGENT_BIN/PythOn.Sandbox.Agent.dll" --contentRoot "$AGENT_BIN" >"$TMP/agent.log" 2>&1 &
@@ -56,7 +62,7 @@ Kestrel__Endpoints__Rest__Url="$REST_URL" Kestrel__Endpoints__Grpc__Url="$GRPC_U
   dotnet "$SERVER_BIN/PythOn.Server.dll" --contentRoot "$SERVER_BIN" >"$TMP/server.log" 2>&1 &
 pids+=($!)
 
-# Ready when health says ok and both warm pools are full.
+# Ready when health says ok and every slot is idle.
 echo "bench.sh: waiting for the agent (pool $POOL per language) and the server…" >&2
 deadline=$((SECONDS + 180))
 ready() {
@@ -80,11 +86,30 @@ until ready; do
   sleep 0.5
 done
 
+# Idle memory: the agent process plus every process of its slot containers (supervisor, zygote, the run sandbox
+# waiting for its job). RSS counts pages shared between forked processes once per process; PSS shares them out.
+idle_memory() {
+  local pids=("${pids[0]}") id total_rss=0 total_pss=0 rss pss
+  for id in $(docker ps -q --filter "label=pyth-on.agent=bench-$$"); do
+    while read -r pid; do pids+=("$pid"); done < <(docker top "$id" -eo pid | tail -n +2)
+  done
+  for pid in "${pids[@]}"; do
+    rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    pss=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
+    total_rss=$((total_rss + ${rss:-0})); total_pss=$((total_pss + ${pss:-0}))
+  done
+  local agent_rss
+  agent_rss=$(awk '/^VmRSS:/ {print $2}' "/proc/${pids[0]}/status")
+  echo "idle memory: agent ${agent_rss} KiB RSS; agent + $(docker ps -q --filter "label=pyth-on.agent=bench-$$" | wc -l) slots" \
+       "($(( ${#pids[@]} - 1 )) processes): $((total_rss / 1024)) MiB RSS, $((total_pss / 1024)) MiB PSS (target ≤ 150 MiB)"
+}
+idle_memory
+
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-dotnet benchmarks/PythOn.Bench/bin/Release/net10.0/pyth-on-bench.dll --rest "$REST_URL" --grpc "$GRPC_URL" --image "$IMAGE" "$@"
+dotnet benchmarks/PythOn.Bench/bin/Release/net10.0/pyth-on-bench.dll --rest "$REST_URL" --grpc "$GRPC_URL" --image "$IMAGE" --node "$TMP/node" "$@"
 if [ "$AGENT_RUNS" -gt 0 ]; then
   echo
   echo "Agent alone (benchmarks/PythOn.AgentBench, $AGENT_RUNS sequential runs per language, timings from RunResult.timings):"
-  dotnet benchmarks/PythOn.AgentBench/bin/Release/net10.0/PythOn.AgentBench.dll "$SOCKET" "$AGENT_RUNS"
+  dotnet benchmarks/PythOn.AgentBench/bin/Release/net10.0/PythOn.AgentBench.dll "$SOCKET" "$AGENT_RUNS" "$TMP/node"
 fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

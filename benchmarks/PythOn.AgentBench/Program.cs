@@ -1,5 +1,7 @@
-// Measures print(1) through a running agent (sequential runs, so the warm pool can keep up) and the same
-// program with the bare interpreter on this host, then prints percentiles and the agent's timing breakdown.
+// Measures print(1) through a running agent (sequential runs on an idle agent) and the same program with the bare
+// interpreter on this host, then prints percentiles and the agent's timing breakdown; then the agent's throughput at
+// concurrency 4 per language with the machine's CPU per run.
+//   PythOn.AgentBench SOCKET [RUNS] [NODE]    NODE: the sandbox's node binary (copied out of the runtime image)
 using System.Diagnostics;
 using System.Net.Sockets;
 using Grpc.Core;
@@ -8,6 +10,7 @@ using PythOn.Sandbox.V1;
 
 var socketPath = args.Length > 0 ? args[0] : "/run/pyth-on/agent.sock";
 var runs = args.Length > 1 ? int.Parse(args[1]) : 30;
+var node = args.Length > 2 ? args[2] : "node";
 
 using var channel = GrpcChannel.ForAddress("http://agent", new GrpcChannelOptions
 {
@@ -26,7 +29,7 @@ var client = new SandboxAgent.SandboxAgentClient(channel);
 foreach (var (language, code, bare) in new[]
 {
     ("python", "print(1)", new[] { "/usr/bin/python3", "-c", "print(1)" }), // the system interpreter, as the sandbox has it (not a PATH shim)
-    ("javascript", "console.log(1)", new[] { "node", "-e", "console.log(1)" }),
+    ("javascript", "console.log(1)", new[] { node, "-e", "console.log(1)" }),
 })
 {
     await WaitForPoolAsync(language);
@@ -53,6 +56,8 @@ foreach (var (language, code, bare) in new[]
     {
         var clock = Stopwatch.StartNew();
         var psi = new ProcessStartInfo(bare[0]) { RedirectStandardOutput = true };
+        psi.Environment.Clear(); // a clean environment: an inherited NODE_EXTRA_CA_CERTS triples node's start
+        psi.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
         foreach (var a in bare[1..])
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
@@ -66,6 +71,29 @@ foreach (var (language, code, bare) in new[]
     Console.WriteLine($"    first output {Stats(first)}   (job sent -> first output byte)");
     Console.WriteLine($"    program      {Stats(program)}   (job sent -> supervisor's exit frame)");
     Console.WriteLine($"  bare {bare[0],-9} {Stats(bareTimes)}");
+}
+
+foreach (var (language, code) in new[] { ("python", "print(1)"), ("javascript", "console.log(1)") })
+{
+    await WaitForPoolAsync(language);
+    const int concurrency = 4;
+    var total = runs * 5;
+    var next = 0;
+    var cpu = BusySeconds();
+    var clock = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+    {
+        while (Interlocked.Increment(ref next) <= total) await RunOnceAsync(language, code);
+    }));
+    var perSecond = total / clock.Elapsed.TotalSeconds;
+    await WaitForPoolAsync(language);
+    Console.WriteLine($"{language}: agent alone at concurrency {concurrency}: {perSecond:F1} runs/s ({total} runs; machine CPU {(BusySeconds() - cpu) * 1000 / total:F1} ms per run)");
+}
+
+static double BusySeconds()
+{
+    var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..].Select(long.Parse).ToArray();
+    return (f.Take(8).Sum() - f[3] - f[4]) / 100.0;
 }
 
 async Task<RunResult> RunOnceAsync(string language, string code)

@@ -1,5 +1,6 @@
 using System.Net.Mail;
 using System.Text.RegularExpressions;
+using Grpc.Core;
 using LiteDB;
 using PythOn.Api.V1;
 using PythOn.Server.Audit;
@@ -9,7 +10,7 @@ using PythOn.Server.Storage;
 namespace PythOn.Server.Auth;
 
 /// <summary>Registration, sign-in and token rotation.</summary>
-public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog audit)
+public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog audit, LoginThrottle throttle)
 {
     public const int MinPasswordLength = 8;
     public const int MaxPasswordLength = 256;
@@ -18,7 +19,7 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
     // Serialises refresh-token rotation so one token can never be redeemed twice concurrently.
     private static readonly SemaphoreSlim RotationLock = new(1, 1);
 
-    public async Task<AuthResponse> RegisterAsync(string email, string password, string clientAddress)
+    public async Task<AuthResponse> RegisterAsync(string email, string password, string clientAddress, ServerCallContext context)
     {
         var normalized = ValidateEmail(email);
         ValidatePassword(password);
@@ -28,7 +29,7 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
             throw Problems.Conflict("an account with this email already exists: sign in with POST /api/login.");
         }
 
-        var user = new UserRecord { Email = normalized, PasswordHash = await PasswordHasher.HashAsync(password), CreatedAt = Clock.NowMs() };
+        var user = new UserRecord { Email = normalized, PasswordHash = await PasswordHasher.HashAsync(password, context), CreatedAt = Clock.NowMs() };
         var apiKey = OpaqueTokens.New(OpaqueTokens.ApiKeyPrefix);
         try
         {
@@ -50,21 +51,32 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
         return response;
     }
 
-    public async Task<AuthResponse> LoginAsync(string email, string password, string clientAddress)
+    public async Task<AuthResponse> LoginAsync(string email, string password, string clientAddress, ServerCallContext context)
     {
-        var normalized = (email ?? "").Trim().ToLowerInvariant();
-        var user = normalized.Length is > 0 and <= MaxEmailLength ? db.Users.FindOne(u => u.Email == normalized) : null;
+        if (string.IsNullOrWhiteSpace(email))
+            throw Problems.Invalid("email is required: send {\"email\":\"...\",\"password\":\"...\"}.");
+        if (string.IsNullOrEmpty(password))
+            throw Problems.Invalid("password is required: send {\"email\":\"...\",\"password\":\"...\"}.");
+        if (password.Length > MaxPasswordLength)
+            throw Problems.Invalid($"password is longer than {MaxPasswordLength} characters, so it cannot be right.");
+        var normalized = email.Trim().ToLowerInvariant();
+        // Throttled accounts cost no Argon2 at all: a guesser is stopped before the expensive part.
+        if (throttle.RetryAfter(normalized) is { } wait)
+            throw Problems.TooMany(context, "too many failed sign-ins for this account; try again later.", wait);
+        var user = normalized.Length <= MaxEmailLength ? db.Users.FindOne(u => u.Email == normalized) : null;
         var valid = false;
-        if (user is null) await PasswordHasher.BurnAsync(password ?? "");
-        else valid = await PasswordHasher.VerifyAsync(password ?? "", user.PasswordHash);
+        if (user is null) await PasswordHasher.BurnAsync(password, context);
+        else valid = await PasswordHasher.VerifyAsync(password, user.PasswordHash, context);
 
         if (!valid)
         {
+            throttle.Failed(normalized);
             await audit.RecordAsync(user?.Id, "auth.login", user is null ? "" : $"user/{user.Email}", AuditOutcome.Failure, clientAddress,
                 new Dictionary<string, string> { ["reason"] = "invalid credentials" });
             throw Problems.Unauthenticated("invalid email or password.");
         }
 
+        throttle.Succeeded(normalized);
         await audit.RecordAsync(user!.Id, "auth.login", $"user/{user.Email}", AuditOutcome.Success, clientAddress);
         return IssueTokens(user, Guid.NewGuid().ToString("N"));
     }

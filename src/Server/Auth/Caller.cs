@@ -16,6 +16,19 @@ public static class CallerClaims
 
     public static string ClientAddress(this HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "";
 
+    /// <summary>The key per-address rate limits count under: the IPv4 address, or the /64 of an IPv6 address (one
+    /// subscriber usually holds a whole /64, so per-address limits would be no limit at all).</summary>
+    public static string RateLimitKey(this HttpContext http)
+    {
+        var address = http.Connection.RemoteIpAddress;
+        if (address is null) return "";
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6) return address.ToString();
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new System.Net.IPAddress(bytes) + "/64";
+    }
+
     public static string ClientAddress(this ServerCallContext context) => context.GetHttpContext().ClientAddress();
 
     /// <summary>The caller of an [Authorize]d method; authentication already ran, so a missing user is a server bug.</summary>

@@ -4,9 +4,14 @@ using Konscious.Security.Cryptography;
 
 namespace PythOn.Server.Auth;
 
-/// <summary>Argon2id password hashes in PHC string format; the parameters travel in the string.</summary>
+/// <summary>Argon2id password hashes in PHC string format; the parameters travel in the string. At most one
+/// derivation per core runs at once (each takes 19 MiB and a core for tens of milliseconds): more wait up to
+/// <see cref="QueueWait"/>, then the sign-in is refused with RESOURCE_EXHAUSTED (429) and Retry-After, so a flood of
+/// sign-ins can neither exhaust memory nor take every core from runs.</summary>
 public static class PasswordHasher
 {
+    public static readonly TimeSpan QueueWait = TimeSpan.FromSeconds(2);
+    private static readonly SemaphoreSlim Derivations = new(Math.Max(1, Environment.ProcessorCount));
     // OWASP's Argon2id baseline: 19 MiB, 2 passes, 1 lane.
     private const int MemoryKiB = 19 * 1024;
     private const int Iterations = 2;
@@ -14,14 +19,14 @@ public static class PasswordHasher
     private const int SaltBytes = 16;
     private const int HashBytes = 32;
 
-    public static async Task<string> HashAsync(string password)
+    public static async Task<string> HashAsync(string password, Grpc.Core.ServerCallContext context)
     {
         var salt = RandomNumberGenerator.GetBytes(SaltBytes);
-        var hash = await DeriveAsync(password, salt, MemoryKiB, Iterations, Parallelism, HashBytes);
+        var hash = await BoundedAsync(context, () => DeriveAsync(password, salt, MemoryKiB, Iterations, Parallelism, HashBytes));
         return $"$argon2id$v=19$m={MemoryKiB},t={Iterations},p={Parallelism}${B64(salt)}${B64(hash)}";
     }
 
-    public static async Task<bool> VerifyAsync(string password, string phc)
+    public static async Task<bool> VerifyAsync(string password, string phc, Grpc.Core.ServerCallContext context)
     {
         var parts = phc.Split('$');
         // ["", "argon2id", "v=19", "m=..,t=..,p=..", salt, hash]
@@ -29,13 +34,27 @@ public static class PasswordHasher
         var settings = parts[3].Split(',').Select(p => p.Split('=')).ToDictionary(p => p[0], p => int.Parse(p[1]));
         var salt = FromB64(parts[4]);
         var expected = FromB64(parts[5]);
-        var actual = await DeriveAsync(password, salt, settings["m"], settings["t"], settings["p"], expected.Length);
+        var actual = await BoundedAsync(context, () => DeriveAsync(password, salt, settings["m"], settings["t"], settings["p"], expected.Length));
         return CryptographicOperations.FixedTimeEquals(actual, expected);
     }
 
     /// <summary>Spends the time of a real verification, so unknown emails can't be told apart by timing.</summary>
-    public static Task BurnAsync(string password) =>
-        DeriveAsync(password, new byte[SaltBytes], MemoryKiB, Iterations, Parallelism, HashBytes);
+    public static Task BurnAsync(string password, Grpc.Core.ServerCallContext context) =>
+        BoundedAsync(context, () => DeriveAsync(password, new byte[SaltBytes], MemoryKiB, Iterations, Parallelism, HashBytes));
+
+    private static async Task<T> BoundedAsync<T>(Grpc.Core.ServerCallContext context, Func<Task<T>> derive)
+    {
+        if (!await Derivations.WaitAsync(QueueWait, context.CancellationToken))
+            throw Errors.Problems.TooMany(context, "the server is checking too many passwords at once; try again in a moment.", TimeSpan.FromSeconds(1));
+        try
+        {
+            return await derive();
+        }
+        finally
+        {
+            Derivations.Release();
+        }
+    }
 
     private static async Task<byte[]> DeriveAsync(string password, byte[] salt, int memoryKiB, int iterations, int parallelism, int length)
     {

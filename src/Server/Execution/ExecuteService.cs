@@ -13,12 +13,14 @@ namespace PythOn.Server.Execution;
 
 /// <summary>Runs code in the sandbox with the caller's secrets as environment variables.</summary>
 [Authorize]
-public sealed class ExecuteService(SandboxRunner runner, SecretStore secrets, RunPackages packages, AuditLog audit, IOptions<PythOnOptions> options)
+public sealed class ExecuteService(SandboxRunner runner, SecretStore secrets, RunPackages packages, AuditLog audit, UserRunGate gate,
+    IOptions<PythOnOptions> options)
     : PythOn.Api.V1.Execute.ExecuteBase
 {
     public override async Task<ExecuteResponse> Execute(ExecuteRequest request, ServerCallContext context)
     {
         var (caller, plan) = await PrepareAsync(request, context);
+        using var lease = gate.Enter(caller.UserId.ToString(), context);
         var outcome = await runner.RunAsync(plan, zk: null, onChunk: null, context.CancellationToken);
         await Audit(caller, plan, outcome.Response, "execute.run");
         return outcome.Response;
@@ -27,6 +29,7 @@ public sealed class ExecuteService(SandboxRunner runner, SecretStore secrets, Ru
     public override async Task ExecuteStream(ExecuteRequest request, IServerStreamWriter<ExecuteStreamEvent> responseStream, ServerCallContext context)
     {
         var (caller, plan) = await PrepareAsync(request, context);
+        using var lease = gate.Enter(caller.UserId.ToString(), context);
         var outcome = await runner.RunAsync(plan, zk: null,
             chunk => responseStream.WriteAsync(new ExecuteStreamEvent { Chunk = chunk }), context.CancellationToken);
         await Audit(caller, plan, outcome.Response, "execute.stream");

@@ -133,9 +133,10 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
                         await Emit(ApiOutputStream.Stdout, outMasker.Push(ev.Chunk.Data.Span));
                         break;
                     case RunEvent.EventOneofCase.Result:
-                        await Emit(ApiOutputStream.Stdout, outMasker.Flush());
-                        await Emit(ApiOutputStream.Stderr, errMasker.Flush());
                         var result = ev.Result;
+                        // A stream cut at the cap may end inside a secret: its held-back prefix is masked, not shown.
+                        await Emit(ApiOutputStream.Stdout, outMasker.Flush(result.OutputTruncated));
+                        await Emit(ApiOutputStream.Stderr, errMasker.Flush(result.OutputTruncated));
                         return new RunOutcome(new ExecuteResponse
                         {
                             Output = stdout.ToString(),

@@ -12,7 +12,7 @@ namespace PythOn.Server.Generation;
 
 /// <summary>Has the configured model write a program and, by default, runs it, repairing failures.</summary>
 [Authorize]
-public sealed class GenerateService(CodeGenerator generator, AuditLog audit) : PythOn.Api.V1.Generate.GenerateBase
+public sealed class GenerateService(CodeGenerator generator, AuditLog audit, UserRunGate gate) : PythOn.Api.V1.Generate.GenerateBase
 {
     public const int MaxPromptChars = 8000;
     public const int DefaultAttempts = 3;
@@ -40,6 +40,8 @@ public sealed class GenerateService(CodeGenerator generator, AuditLog audit) : P
             ["max_attempts"] = attempts.ToString(),
         };
         var progress = new GenerateProgress();
+        // Its runs count against the caller's concurrent-run cap like any other (held for the whole generation).
+        using var lease = execute ? gate.Enter(caller.UserId.ToString(), context) : null;
         try
         {
             var result = await generator.GenerateAsync(caller.UserId, prompt, language, execute, attempts, progress, context.CancellationToken);

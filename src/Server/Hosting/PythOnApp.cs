@@ -44,6 +44,8 @@ public static class PythOnApp
         services.AddHostedService(sp => sp.GetRequiredService<PackageInstallQueue>());
         services.AddSingleton<AgentConnections>();
         services.AddSingleton<SandboxRunner>();
+        services.AddSingleton<UserRunGate>();
+        services.AddSingleton<Auth.LoginThrottle>();
         services.AddSingleton<ModelSettings>();
         services.AddPythOnGeneration();
         services.AddSingleton<ZkCodeStore>();

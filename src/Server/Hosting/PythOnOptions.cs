@@ -60,6 +60,9 @@ public sealed class LimitOptions
     public double MaxTimeoutSeconds { get; set; } = 60;
     public int MaxOutputBytes { get; set; } = 1024 * 1024;
     public int MemoryMb { get; set; } = 256;
+    /// <summary>Runs one user may have in progress at once (Execute, ExecuteStream, ZK ExecuteCode, Generate with
+    /// execution); beyond it RESOURCE_EXHAUSTED (429) with Retry-After.</summary>
+    public int MaxConcurrentRunsPerUser { get; set; } = 2;
     /// <summary>Largest request body, REST or gRPC.</summary>
     public int MaxRequestBytes { get; set; } = 4 * 1024 * 1024;
 }

@@ -27,14 +27,14 @@ public static class RateLimits
         {
             var limits = settings.Value.RateLimits;
             o.AddPolicy(AuthPolicy, context =>
-                RateLimitPartition.GetFixedWindowLimiter("auth:" + context.ClientAddress(), _ => PerMinute(limits.AuthPerMinute)));
+                RateLimitPartition.GetFixedWindowLimiter("auth:" + context.RateLimitKey(), _ => PerMinute(limits.AuthPerMinute)));
 
             o.AddPolicy(ZkEncryptPolicy, context =>
-                RateLimitPartition.GetFixedWindowLimiter("zk-encrypt:" + (context.User.FindFirst(CallerClaims.UserId)?.Value ?? context.ClientAddress()),
+                RateLimitPartition.GetFixedWindowLimiter("zk-encrypt:" + (context.User.FindFirst(CallerClaims.UserId)?.Value ?? context.RateLimitKey()),
                     _ => PerMinute(limits.ZkEncryptPerMinute)));
 
             o.AddPolicy(GeneratePolicy, context =>
-                RateLimitPartition.GetFixedWindowLimiter("generate:" + (context.User.FindFirst(CallerClaims.UserId)?.Value ?? context.ClientAddress()),
+                RateLimitPartition.GetFixedWindowLimiter("generate:" + (context.User.FindFirst(CallerClaims.UserId)?.Value ?? context.RateLimitKey()),
                     _ => PerMinute(limits.GeneratePerMinute)));
 
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
@@ -42,7 +42,7 @@ public static class RateLimits
                 var userId = context.User.FindFirst(CallerClaims.UserId)?.Value;
                 return userId is not null
                     ? RateLimitPartition.GetFixedWindowLimiter("user:" + userId, _ => PerMinute(limits.UserPerMinute))
-                    : RateLimitPartition.GetFixedWindowLimiter("anon:" + context.ClientAddress(), _ => PerMinute(limits.AnonymousPerMinute));
+                    : RateLimitPartition.GetFixedWindowLimiter("anon:" + context.RateLimitKey(), _ => PerMinute(limits.AnonymousPerMinute));
             });
 
             o.OnRejected = async (context, _) =>

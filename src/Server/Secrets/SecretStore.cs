@@ -41,6 +41,8 @@ public sealed partial class SecretStore : IDisposable
     {
         ValidateName(name);
         if (string.IsNullOrEmpty(value)) throw Problems.Invalid("secret value is required: send {\"value\":\"...\"}.");
+        if (value.Length < Execution.SecretMasker.MinMaskedLength)
+            throw Problems.Invalid($"secret value must be at least {Execution.SecretMasker.MinMaskedLength} characters: shorter values cannot be masked in a run's output.");
         var plaintext = Encoding.UTF8.GetBytes(value);
         if (plaintext.Length > _limits.MaxSecretBytes)
             throw Problems.Invalid($"secret value is {plaintext.Length} bytes; the limit is {_limits.MaxSecretBytes} bytes.");

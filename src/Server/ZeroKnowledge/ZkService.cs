@@ -20,7 +20,7 @@ namespace PythOn.Server.ZeroKnowledge;
 /// <summary>Zero-knowledge code: the server stores ciphertext and hands it, with the password, to the sandbox.</summary>
 [Authorize]
 public sealed class ZkService(ZkCodeStore store, ZkFailureLimiter failures, SandboxRunner runner, SecretStore secrets, RunPackages packages,
-    AuditLog audit, IOptions<PythOnOptions> options) : ZK.ZKBase
+    AuditLog audit, UserRunGate gate, IOptions<PythOnOptions> options) : ZK.ZKBase
 {
     public const string DecryptionFailed = "decryption failed: the master password is wrong or the stored payload was altered.";
     public const int MaxEncryptBytes = 64 * 1024;
@@ -106,6 +106,7 @@ public sealed class ZkService(ZkCodeStore store, ZkFailureLimiter failures, Sand
             MasterPassword = request.MasterPassword,
         };
         RunOutcome outcome;
+        using var lease = gate.Enter(caller.UserId.ToString(), context);
         // Reserved before the run: concurrent guesses cannot together exceed the budget.
         using (var attempt = failures.Begin(caller.UserId, record.Name))
         {

@@ -41,10 +41,10 @@ public sealed class ConfiguredLimitsTests(SmallLimitsServer server) : IClassFixt
     {
         var user = await Users.RegisterAsync(server.Rest);
         foreach (var name in new[] { "ONE", "TWO" })
-            await server.Rpc.Secrets.PutSecretAsync(new PutSecretRequest { Name = name, Secret = new SecretInput { Value = "v" } }, user.Key.Metadata);
+            await server.Rpc.Secrets.PutSecretAsync(new PutSecretRequest { Name = name, Secret = new SecretInput { Value = "vvv" } }, user.Key.Metadata);
 
         await RpcAssert.FailsWith(StatusCode.ResourceExhausted, server.Rpc.Secrets.PutSecretAsync(
-            new PutSecretRequest { Name = "THREE", Secret = new SecretInput { Value = "v" } }, user.Key.Metadata));
+            new PutSecretRequest { Name = "THREE", Secret = new SecretInput { Value = "vvv" } }, user.Key.Metadata));
     }
 
     [Fact]

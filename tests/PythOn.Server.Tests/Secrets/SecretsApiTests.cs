@@ -106,6 +106,16 @@ public abstract class SecretsApiTests(ITestServer server) : IAsyncLifetime
         await RpcAssert.FailsWith(StatusCode.InvalidArgument, server.Rpc.Secrets.PutSecretAsync(
             new PutSecretRequest { Name = "bad name", Secret = new SecretInput { Value = "v" } }, _user.Key.Metadata));
 
+    [Theory]
+    [InlineData("a")]
+    [InlineData("ab")]
+    public async Task A_secret_value_too_short_to_mask_is_400(string value)
+    {
+        var json = (await server.Rest.PutAsync("/api/v1/secrets/SHORT", new { value }, _user.Key))
+            .ExpectStatusBody(HttpStatusCode.BadRequest, 3);
+        Assert.Contains("at least 3 characters", json.Str("message"));
+    }
+
     [Fact]
     public async Task A_secret_value_over_64_KiB_is_400()
     {
