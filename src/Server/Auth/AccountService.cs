@@ -1,6 +1,5 @@
 using System.Net.Mail;
 using System.Text.RegularExpressions;
-using Grpc.Core;
 using LiteDB;
 using PythOn.Api.V1;
 using PythOn.Server.Audit;
@@ -19,7 +18,7 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
     // Serialises refresh-token rotation so one token can never be redeemed twice concurrently.
     private static readonly SemaphoreSlim RotationLock = new(1, 1);
 
-    public async Task<AuthResponse> RegisterAsync(string email, string password, string clientAddress, ServerCallContext context)
+    public async Task<AuthResponse> RegisterAsync(string email, string password, string clientAddress)
     {
         var normalized = ValidateEmail(email);
         ValidatePassword(password);
@@ -29,7 +28,7 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
             throw Problems.Conflict("an account with this email already exists: sign in with POST /api/login.");
         }
 
-        var user = new UserRecord { Email = normalized, PasswordHash = await PasswordHasher.HashAsync(password, context), CreatedAt = Clock.NowMs() };
+        var user = new UserRecord { Email = normalized, PasswordHash = await PasswordHasher.HashAsync(password), CreatedAt = Clock.NowMs() };
         var apiKey = OpaqueTokens.New(OpaqueTokens.ApiKeyPrefix);
         try
         {
@@ -51,7 +50,7 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
         return response;
     }
 
-    public async Task<AuthResponse> LoginAsync(string email, string password, string clientAddress, ServerCallContext context)
+    public async Task<AuthResponse> LoginAsync(string email, string password, string clientAddress)
     {
         if (string.IsNullOrWhiteSpace(email))
             throw Problems.Invalid("email is required: send {\"email\":\"...\",\"password\":\"...\"}.");
@@ -62,11 +61,11 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
         var normalized = email.Trim().ToLowerInvariant();
         // Throttled accounts cost no Argon2 at all: a guesser is stopped before the expensive part.
         if (throttle.RetryAfter(normalized) is { } wait)
-            throw Problems.TooMany(context, "too many failed sign-ins for this account; try again later.", wait);
+            throw Problems.TooMany("too many failed sign-ins for this account; try again later.", wait);
         var user = normalized.Length <= MaxEmailLength ? db.Users.FindOne(u => u.Email == normalized) : null;
         var valid = false;
-        if (user is null) await PasswordHasher.BurnAsync(password, context);
-        else valid = await PasswordHasher.VerifyAsync(password, user.PasswordHash, context);
+        if (user is null) await PasswordHasher.BurnAsync(password);
+        else valid = await PasswordHasher.VerifyAsync(password, user.PasswordHash);
 
         if (!valid)
         {

@@ -10,11 +10,11 @@ public sealed class AuthService(AccountService accounts) : PythOn.Api.V1.Auth.Au
 {
     [AllowAnonymous, Hosting.ReturnsCreated, Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(RateLimiting.RateLimits.AuthPolicy)]
     public override Task<AuthResponse> Register(AuthRequest request, ServerCallContext context) =>
-        accounts.RegisterAsync(request.Email, request.Password, context.ClientAddress(), context);
+        accounts.RegisterAsync(request.Email, request.Password, context.ClientAddress());
 
     [AllowAnonymous, Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(RateLimiting.RateLimits.AuthPolicy)]
     public override Task<AuthResponse> Login(AuthRequest request, ServerCallContext context) =>
-        accounts.LoginAsync(request.Email, request.Password, context.ClientAddress(), context);
+        accounts.LoginAsync(request.Email, request.Password, context.ClientAddress());
 
     [AllowAnonymous, Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(RateLimiting.RateLimits.AuthPolicy)]
     public override Task<AuthResponse> RefreshToken(RefreshTokenRequest request, ServerCallContext context) =>

@@ -19,14 +19,14 @@ public static class PasswordHasher
     private const int SaltBytes = 16;
     private const int HashBytes = 32;
 
-    public static async Task<string> HashAsync(string password, Grpc.Core.ServerCallContext context)
+    public static async Task<string> HashAsync(string password)
     {
         var salt = RandomNumberGenerator.GetBytes(SaltBytes);
-        var hash = await BoundedAsync(context, () => DeriveAsync(password, salt, MemoryKiB, Iterations, Parallelism, HashBytes));
+        var hash = await BoundedAsync(() => DeriveAsync(password, salt, MemoryKiB, Iterations, Parallelism, HashBytes));
         return $"$argon2id$v=19$m={MemoryKiB},t={Iterations},p={Parallelism}${B64(salt)}${B64(hash)}";
     }
 
-    public static async Task<bool> VerifyAsync(string password, string phc, Grpc.Core.ServerCallContext context)
+    public static async Task<bool> VerifyAsync(string password, string phc)
     {
         var parts = phc.Split('$');
         // ["", "argon2id", "v=19", "m=..,t=..,p=..", salt, hash]
@@ -34,18 +34,18 @@ public static class PasswordHasher
         var settings = parts[3].Split(',').Select(p => p.Split('=')).ToDictionary(p => p[0], p => int.Parse(p[1]));
         var salt = FromB64(parts[4]);
         var expected = FromB64(parts[5]);
-        var actual = await BoundedAsync(context, () => DeriveAsync(password, salt, settings["m"], settings["t"], settings["p"], expected.Length));
+        var actual = await BoundedAsync(() => DeriveAsync(password, salt, settings["m"], settings["t"], settings["p"], expected.Length));
         return CryptographicOperations.FixedTimeEquals(actual, expected);
     }
 
     /// <summary>Spends the time of a real verification, so unknown emails can't be told apart by timing.</summary>
-    public static Task BurnAsync(string password, Grpc.Core.ServerCallContext context) =>
-        BoundedAsync(context, () => DeriveAsync(password, new byte[SaltBytes], MemoryKiB, Iterations, Parallelism, HashBytes));
+    public static Task BurnAsync(string password) =>
+        BoundedAsync(() => DeriveAsync(password, new byte[SaltBytes], MemoryKiB, Iterations, Parallelism, HashBytes));
 
-    private static async Task<T> BoundedAsync<T>(Grpc.Core.ServerCallContext context, Func<Task<T>> derive)
+    private static async Task<T> BoundedAsync<T>(Func<Task<T>> derive)
     {
-        if (!await Derivations.WaitAsync(QueueWait, context.CancellationToken))
-            throw Errors.Problems.TooMany(context, "the server is checking too many passwords at once; try again in a moment.", TimeSpan.FromSeconds(1));
+        if (!await Derivations.WaitAsync(QueueWait))
+            throw Errors.Problems.TooMany("the server is checking too many passwords at once; try again in a moment.", TimeSpan.FromSeconds(1));
         try
         {
             return await derive();

@@ -11,14 +11,11 @@ public static class Problems
     public static RpcException Unauthenticated(string message) => new(new Status(StatusCode.Unauthenticated, message));
     public static RpcException TooMany(string message) => new(new Status(StatusCode.ResourceExhausted, message));
 
-    /// <summary>RESOURCE_EXHAUSTED (429) with a Retry-After header, on REST and gRPC alike (response headers are sent
-    /// before the error either way).</summary>
-    public static RpcException TooMany(ServerCallContext context, string message, TimeSpan retryAfter)
-    {
-        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var http = context.GetHttpContext();
-        if (!http.Response.HasStarted) http.Response.Headers.RetryAfter = seconds;
-        return new RpcException(new Status(StatusCode.ResourceExhausted, message), new Metadata { { "retry-after", seconds } });
-    }
+    /// <summary>RESOURCE_EXHAUSTED (429) that says when to retry: a "retry-after" trailer, which
+    /// <see cref="RetryAfterInterceptor"/> also turns into the Retry-After header of the REST response.</summary>
+    public static RpcException TooMany(string message, TimeSpan retryAfter) =>
+        new(new Status(StatusCode.ResourceExhausted, message),
+            new Metadata { { RetryAfterInterceptor.Trailer, Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) } });
+
     public static RpcException Unavailable(string message) => new(new Status(StatusCode.Unavailable, message));
 }

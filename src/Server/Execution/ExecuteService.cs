@@ -20,7 +20,7 @@ public sealed class ExecuteService(SandboxRunner runner, SecretStore secrets, Ru
     public override async Task<ExecuteResponse> Execute(ExecuteRequest request, ServerCallContext context)
     {
         var (caller, plan) = await PrepareAsync(request, context);
-        using var lease = gate.Enter(caller.UserId.ToString(), context);
+        using var lease = gate.Enter(caller.UserId.ToString());
         var outcome = await runner.RunAsync(plan, zk: null, onChunk: null, context.CancellationToken);
         await Audit(caller, plan, outcome.Response, "execute.run");
         return outcome.Response;
@@ -29,7 +29,7 @@ public sealed class ExecuteService(SandboxRunner runner, SecretStore secrets, Ru
     public override async Task ExecuteStream(ExecuteRequest request, IServerStreamWriter<ExecuteStreamEvent> responseStream, ServerCallContext context)
     {
         var (caller, plan) = await PrepareAsync(request, context);
-        using var lease = gate.Enter(caller.UserId.ToString(), context);
+        using var lease = gate.Enter(caller.UserId.ToString());
         var outcome = await runner.RunAsync(plan, zk: null,
             chunk => responseStream.WriteAsync(new ExecuteStreamEvent { Chunk = chunk }), context.CancellationToken);
         await Audit(caller, plan, outcome.Response, "execute.stream");

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Grpc.Core;
 using Microsoft.Extensions.Options;
 using PythOn.Server.Errors;
 using PythOn.Server.Hosting;
@@ -16,14 +15,14 @@ public sealed class UserRunGate(IOptions<PythOnOptions> options)
     private readonly ConcurrentDictionary<string, int> _running = new();
 
     /// <summary>Takes one of the user's run places; dispose the lease when the run has ended.</summary>
-    public IDisposable Enter(string userId, ServerCallContext context)
+    public IDisposable Enter(string userId)
     {
         var cap = Math.Max(1, options.Value.Limits.MaxConcurrentRunsPerUser);
         while (true)
         {
             var now = _running.GetValueOrDefault(userId);
             if (now >= cap)
-                throw Problems.TooMany(context, $"you already have {now} runs in progress (the limit is {cap} at once); wait for one to finish.",
+                throw Problems.TooMany($"you already have {now} runs in progress (the limit is {cap} at once); wait for one to finish.",
                     TimeSpan.FromSeconds(1));
             if (now == 0 ? _running.TryAdd(userId, 1) : _running.TryUpdate(userId, now + 1, now))
                 return new Lease(this, userId);

@@ -41,7 +41,7 @@ public sealed class GenerateService(CodeGenerator generator, AuditLog audit, Use
         };
         var progress = new GenerateProgress();
         // Its runs count against the caller's concurrent-run cap like any other (held for the whole generation).
-        using var lease = execute ? gate.Enter(caller.UserId.ToString(), context) : null;
+        using var lease = execute ? gate.Enter(caller.UserId.ToString()) : null;
         try
         {
             var result = await generator.GenerateAsync(caller.UserId, prompt, language, execute, attempts, progress, context.CancellationToken);

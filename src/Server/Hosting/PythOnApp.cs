@@ -30,6 +30,7 @@ public static class PythOnApp
         {
             o.MaxReceiveMessageSize = limits.MaxRequestBytes;
             o.EnableDetailedErrors = false;
+            o.Interceptors.Add<Errors.RetryAfterInterceptor>();
         }).AddJsonTranscoding();
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<StorageHealthCheck>("storage");

@@ -106,7 +106,7 @@ public sealed class ZkService(ZkCodeStore store, ZkFailureLimiter failures, Sand
             MasterPassword = request.MasterPassword,
         };
         RunOutcome outcome;
-        using var lease = gate.Enter(caller.UserId.ToString(), context);
+        using var lease = gate.Enter(caller.UserId.ToString());
         // Reserved before the run: concurrent guesses cannot together exceed the budget.
         using (var attempt = failures.Begin(caller.UserId, record.Name))
         {
