@@ -8,8 +8,20 @@ public sealed class AgentOptions
     /// <summary>Unix socket the gRPC service listens on; empty disables it.</summary>
     public string SocketPath { get; set; } = "/run/pyth-on/agent.sock";
 
-    /// <summary>Optional TCP endpoint, e.g. "127.0.0.1:8090" (HTTP/2 cleartext).</summary>
+    /// <summary>Optional TCP endpoint, e.g. "127.0.0.1:8090" (HTTP/2). Requires <see cref="AuthToken"/>: the link carries
+    /// code, secrets and ZK master passwords. A non-loopback address also needs TLS (<see cref="Tls"/>) unless
+    /// <see cref="AllowCleartextTcp"/> is set (a private network you trust, documented as a risk).</summary>
     public string? ListenTcp { get; set; }
+
+    /// <summary>Shared secret every caller must send as "authorization: Bearer TOKEN" (at least 32 characters).
+    /// Required with ListenTcp; optional on the unix socket (whose file mode already limits who can connect).</summary>
+    public string? AuthToken { get; set; }
+
+    /// <summary>Serve TCP in cleartext on a non-loopback address (not recommended).</summary>
+    public bool AllowCleartextTcp { get; set; }
+
+    /// <summary>TLS for the TCP endpoint, optionally with client certificates (mutual TLS).</summary>
+    public AgentTlsOptions Tls { get; set; } = new();
 
     /// <summary>Docker Engine API endpoint.</summary>
     public string DockerEndpoint { get; set; } = "unix:///var/run/docker.sock";
@@ -28,6 +40,19 @@ public sealed class AgentOptions
     public PoolOptions Pool { get; set; } = new();
     public LimitOptions Limits { get; set; } = new();
     public PackageOptions Packages { get; set; } = new();
+}
+
+/// <summary>TLS of the agent's TCP endpoint (section Agent:Tls).</summary>
+public sealed class AgentTlsOptions
+{
+    /// <summary>PEM certificate (chain) of the agent; empty: no TLS.</summary>
+    public string CertificatePath { get; set; } = "";
+
+    /// <summary>PEM private key of that certificate.</summary>
+    public string KeyPath { get; set; } = "";
+
+    /// <summary>PEM CA certificate that client certificates must chain to; set: every caller needs one (mutual TLS).</summary>
+    public string ClientCaPath { get; set; } = "";
 }
 
 /// <summary>Package installs (section Agent:Packages): the install container and the store.</summary>

@@ -17,6 +17,7 @@ builder.Services.AddGrpc(o =>
 {
     // A job (code + stdin + env) may be up to Limits.MaxJobBytes; leave room for framing.
     o.MaxReceiveMessageSize = agent.Limits.MaxJobBytes + (1 << 20);
+    o.Interceptors.Add<CallerAuthentication>();
 });
 builder.Services.AddSingleton<DockerHost>();
 builder.Services.AddSingleton<SeccompProfile>();

@@ -121,8 +121,8 @@ public sealed class CliSecretsAndSystemTests(PythOnServer server)
     {
         var cli = Cli.ForNewUser(server.GrpcAddress);
         await cli.RegisterAsync();
-        Assert.Equal(0, (await cli.RunAsync(["secrets", "set", "ONE"], "1")).ExitCode);
-        Assert.Equal(0, (await cli.RunAsync(["secrets", "set", "TWO"], "2")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync(["secrets", "set", "ONE"], "one")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync(["secrets", "set", "TWO"], "two")).ExitCode);
 
         var first = await cli.RunAsync("audit", "--limit", "1", "--json");
         Assert.True(first.ExitCode == 0, first.ToString());

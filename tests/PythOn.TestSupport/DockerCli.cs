@@ -48,16 +48,24 @@ public static class DockerCli
     /// A container of the agent in which a Python program is running now: the runner forked it, so two runner
     /// processes are alive (a warm container waiting for its job has one, under docker-init). Null when there is none.
     /// </summary>
+    /// <summary>A container of the agent whose Python slot is running a program, or null.</summary>
     public static async Task<string?> FindRunningPythonProgramAsync(string agentId)
     {
         foreach (var (id, state) in await ContainersOfAgentAsync(agentId))
         {
             if (state != "running") continue;
-            var runners = (await ProcessesAsync(id)).Count(p => p.StartsWith("/usr/bin/python3 -u /opt/pyth-on/runner.py", StringComparison.Ordinal));
-            if (runners >= 2) return id;
+            if (await SupervisorProcessesAsync(id) >= PythonSlotBusy) return id;
         }
         return null;
     }
+
+    /// <summary>Processes forked from a Python slot's supervisor: the supervisor, its zygote, and the waiting run
+    /// sandbox's outer process and init make four; a running program is the fifth.</summary>
+    public const int PythonSlotBusy = 5;
+
+    /// <summary>How many processes of the container are the supervisor or forked from it.</summary>
+    public static async Task<int> SupervisorProcessesAsync(string containerId) =>
+        (await ProcessesAsync(containerId)).Count(p => p.StartsWith("/usr/bin/python3 -u /opt/pyth-on/supervisor.py", StringComparison.Ordinal));
 
     /// <summary>`docker inspect` of one container as raw JSON text.</summary>
     public static Task<string> InspectAsync(string containerId) => RunAsync("inspect", containerId);

@@ -1,12 +1,18 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace PythOn.Sandbox.Agent.Hosting;
 
-/// <summary>Kestrel endpoints: a unix socket by default, TCP when configured; HTTP/2 only (gRPC).</summary>
+/// <summary>Kestrel endpoints: a unix socket by default, TCP when configured; HTTP/2 only (gRPC). TCP needs the
+/// shared token, and TLS unless the address is loopback or cleartext is explicitly allowed.</summary>
 public static class Listeners
 {
+    public const int MinTokenLength = 32;
+
     public static void Configure(KestrelServerOptions kestrel, AgentOptions options)
     {
         if (!string.IsNullOrWhiteSpace(options.SocketPath))
@@ -18,10 +24,47 @@ public static class Listeners
         {
             if (!IPEndPoint.TryParse(options.ListenTcp, out var endpoint) || endpoint.Port == 0)
                 throw new InvalidOperationException($"Agent:ListenTcp '{options.ListenTcp}' is not an address:port such as 127.0.0.1:8090");
-            kestrel.Listen(endpoint, o => o.Protocols = HttpProtocols.Http2);
+            if (string.IsNullOrEmpty(options.AuthToken))
+                throw new InvalidOperationException(
+                    "Agent:ListenTcp needs Agent:AuthToken: the link carries code, secrets and ZK master passwords, so every caller must authenticate " +
+                    $"(a random value of at least {MinTokenLength} characters, e.g. `openssl rand -base64 33`; give the server the same as PythOn:AgentToken)");
+            var tls = !string.IsNullOrWhiteSpace(options.Tls.CertificatePath);
+            if (!tls && !IPAddress.IsLoopback(endpoint.Address) && !options.AllowCleartextTcp)
+                throw new InvalidOperationException(
+                    $"Agent:ListenTcp {options.ListenTcp} is not a loopback address: configure Agent:Tls (CertificatePath, KeyPath, optionally ClientCaPath) " +
+                    "or, on a network you trust, set Agent:AllowCleartextTcp=true");
+            kestrel.Listen(endpoint, o =>
+            {
+                o.Protocols = HttpProtocols.Http2;
+                if (tls) o.UseHttps(Https(options.Tls));
+            });
         }
+        if (!string.IsNullOrEmpty(options.AuthToken) && options.AuthToken.Length < MinTokenLength)
+            throw new InvalidOperationException($"Agent:AuthToken is shorter than {MinTokenLength} characters; use a long random value");
         if (string.IsNullOrWhiteSpace(options.SocketPath) && string.IsNullOrWhiteSpace(options.ListenTcp))
             throw new InvalidOperationException("Agent:SocketPath and Agent:ListenTcp are both empty: nothing to listen on");
+    }
+
+    private static HttpsConnectionAdapterOptions Https(AgentTlsOptions tls)
+    {
+        var https = new HttpsConnectionAdapterOptions
+        {
+            ServerCertificate = X509Certificate2.CreateFromPemFile(tls.CertificatePath, string.IsNullOrWhiteSpace(tls.KeyPath) ? null : tls.KeyPath),
+        };
+        if (!string.IsNullOrWhiteSpace(tls.ClientCaPath))
+        {
+            var ca = X509Certificate2.CreateFromPem(File.ReadAllText(tls.ClientCaPath));
+            https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+            https.ClientCertificateValidation = (certificate, _, _) =>
+            {
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(certificate);
+            };
+        }
+        return https;
     }
 
     /// <summary>Creates the socket's directory and removes a stale socket file; refuses when a live agent answers on it.</summary>

@@ -126,6 +126,62 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
         return new UserInfo { Email = user.Email, CreatedAt = Clock.ToTimestamp(user.CreatedAt), AuthMethod = caller.AuthMethod };
     }
 
+    /// <summary>A new API key for the caller; every key it had stops working in the same transaction.</summary>
+    public async Task<RotateApiKeyResponse> RotateApiKeyAsync(Caller caller)
+    {
+        var apiKey = OpaqueTokens.New(OpaqueTokens.ApiKeyPrefix);
+        var replaced = 0;
+        db.InTransaction(() =>
+        {
+            replaced = db.ApiKeys.DeleteMany(k => k.UserId == caller.UserId);
+            db.ApiKeys.Insert(new ApiKeyRecord { UserId = caller.UserId, KeyHash = OpaqueTokens.Hash(apiKey), CreatedAt = Clock.NowMs() });
+        });
+        await audit.RecordAsync(caller.UserId, "auth.key.rotate", $"user/{caller.Email}", AuditOutcome.Success, caller.ClientAddress,
+            new Dictionary<string, string> { ["keys_replaced"] = replaced.ToString() });
+        return new RotateApiKeyResponse { ApiKey = apiKey };
+    }
+
+    /// <summary>Revokes every API key and refresh token of the caller, and every JWT issued before now.</summary>
+    public async Task<RevokeAllCredentialsResponse> RevokeAllAsync(Caller caller)
+    {
+        var now = Clock.NowMs();
+        int keys = 0, refresh = 0;
+        db.InTransaction(() =>
+        {
+            keys = db.ApiKeys.DeleteMany(k => k.UserId == caller.UserId);
+            var tokens = db.RefreshTokens.Find(t => t.UserId == caller.UserId && !t.Revoked).ToList();
+            foreach (var t in tokens) t.Revoked = true;
+            refresh = db.RefreshTokens.Update(tokens);
+            var user = db.Users.FindById(caller.UserId) ?? throw Problems.Unauthenticated("the account behind these credentials no longer exists.");
+            user.TokensRevokedAt = now;
+            db.Users.Update(user);
+        });
+        await audit.RecordAsync(caller.UserId, "auth.revoke_all", $"user/{caller.Email}", AuditOutcome.Success, caller.ClientAddress,
+            new Dictionary<string, string> { ["api_keys"] = keys.ToString(), ["refresh_tokens"] = refresh.ToString() });
+        return new RevokeAllCredentialsResponse
+        {
+            ApiKeysRevoked = keys,
+            RefreshTokensRevoked = refresh,
+            TokensRevokedAt = Clock.ToTimestamp(now),
+        };
+    }
+
+    /// <summary>Whether a JWT of the user issued at <paramref name="issuedAtMs"/> still counts (not revoked, account exists).</summary>
+    public bool JwtStillValid(string userId, long issuedAtMs)
+    {
+        ObjectId id;
+        try
+        {
+            id = new ObjectId(userId);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            return false;
+        }
+        var user = db.Users.FindById(id);
+        return user is not null && issuedAtMs >= user.TokensRevokedAt;
+    }
+
     /// <summary>The account an API key belongs to, or null.</summary>
     public UserRecord? FindByApiKey(string apiKey)
     {

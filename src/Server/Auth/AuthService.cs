@@ -22,4 +22,10 @@ public sealed class AuthService(AccountService accounts) : PythOn.Api.V1.Auth.Au
 
     public override Task<UserInfo> VerifyToken(VerifyTokenRequest request, ServerCallContext context) =>
         Task.FromResult(accounts.Describe(context.Caller()));
+
+    public override Task<RotateApiKeyResponse> RotateApiKey(RotateApiKeyRequest request, ServerCallContext context) =>
+        accounts.RotateApiKeyAsync(context.Caller());
+
+    public override Task<RevokeAllCredentialsResponse> RevokeAllCredentials(RevokeAllCredentialsRequest request, ServerCallContext context) =>
+        accounts.RevokeAllAsync(context.Caller());
 }

@@ -41,7 +41,16 @@ public static class AuthenticationSetup
                 {
                     OnTokenValidated = context =>
                     {
-                        (context.Principal?.Identity as ClaimsIdentity)?.AddClaim(new Claim(CallerClaims.AuthMethod, "jwt"));
+                        // A valid signature is not enough: RevokeAllCredentials (or a deleted account) ends older tokens.
+                        var principal = context.Principal;
+                        var issuedAtMs = long.TryParse(principal?.FindFirst(JwtIssuer.IssuedAtMsClaim)?.Value, out var ms) ? ms : 0;
+                        var accounts = context.HttpContext.RequestServices.GetRequiredService<AccountService>();
+                        if (!accounts.JwtStillValid(principal?.FindFirst(CallerClaims.UserId)?.Value ?? "", issuedAtMs))
+                        {
+                            context.Fail("the token was revoked");
+                            return Task.CompletedTask;
+                        }
+                        (principal?.Identity as ClaimsIdentity)?.AddClaim(new Claim(CallerClaims.AuthMethod, "jwt"));
                         return Task.CompletedTask;
                     },
                     OnChallenge = async context =>

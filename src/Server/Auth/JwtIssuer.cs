@@ -31,6 +31,8 @@ public sealed class JwtIssuer
         NameClaimType = CallerClaims.Email,
     };
 
+    public const string IssuedAtMsClaim = "iat_ms";
+
     public (string Token, DateTimeOffset ExpiresAt) Issue(string userId, string email)
     {
         var expires = DateTimeOffset.UtcNow.AddMinutes(_options.LifetimeMinutes);
@@ -43,6 +45,8 @@ public sealed class JwtIssuer
                 new Claim(CallerClaims.UserId, userId),
                 new Claim(CallerClaims.Email, email),
                 new Claim(JwtRegisteredClaimNames.Jti, Guid.NewGuid().ToString("N")),
+                // Millisecond issue time: RevokeAllCredentials refuses tokens issued before its moment, even the same second.
+                new Claim(IssuedAtMsClaim, Storage.Clock.NowMs().ToString(System.Globalization.CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
             ]),
             SigningCredentials = new SigningCredentials(SigningKey, SecurityAlgorithms.HmacSha256),
         });

@@ -13,6 +13,16 @@ using OutputChunk = PythOn.Api.V1.OutputChunk;
 
 namespace PythOn.Server.Execution;
 
+internal static class ExecuteResponseExtensions
+{
+    /// <summary>Sets stopped_at_output_cap only when true: the field is present only then (documented response shape).</summary>
+    public static ExecuteResponse WithStoppedAtOutputCap(this ExecuteResponse response, bool stopped)
+    {
+        if (stopped) response.StoppedAtOutputCap = true;
+        return response;
+    }
+}
+
 /// <summary>What came back from the sandbox, already masked.</summary>
 public sealed record RunOutcome(ExecuteResponse Response, bool ZkDecryptionFailed);
 
@@ -146,8 +156,7 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
                             DurationMs = result.DurationMs,
                             TimedOut = result.TimedOut,
                             OutputTruncated = result.OutputTruncated,
-                            StoppedAtOutputCap = result.StoppedAtOutputCap,
-                        }, result.ZkDecryptionFailed);
+                        }.WithStoppedAtOutputCap(result.StoppedAtOutputCap), result.ZkDecryptionFailed);
                 }
                 hasEvent = await call.ResponseStream.MoveNext(cancellationToken);
             }

@@ -64,6 +64,8 @@ public static class PythOnApp
         app.Services.GetRequiredService<Database>();
         app.Services.GetRequiredService<SecretStore>();
         app.Services.GetRequiredService<JwtIssuer>();
+        // And the agent addresses: a malformed or cleartext non-loopback address stops the start with its reason.
+        app.Services.GetRequiredService<Agents.AgentConnections>();
 
         app.UseRouting();
         app.UseAuthentication();

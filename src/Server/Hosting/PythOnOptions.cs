@@ -19,10 +19,32 @@ public sealed class PythOnOptions
 
     public PackageInstallOptions Packages { get; set; } = new();
 
-    /// <summary>Sandbox agent addresses: "unix:/path/agent.sock" or "http://host:port".</summary>
+    /// <summary>Sandbox agent addresses: "unix:/path/agent.sock", "https://host:port" or (loopback, or with
+    /// AllowCleartextAgents) "http://host:port".</summary>
     public List<string> Agents { get; set; } = [];
 
+    /// <summary>The agents' shared token (their Agent:AuthToken), sent on every call as "authorization: Bearer TOKEN".</summary>
+    public string? AgentToken { get; set; }
+
+    /// <summary>Allow http:// agent addresses that are not loopback (the link then crosses the network in clear).</summary>
+    public bool AllowCleartextAgents { get; set; }
+
+    /// <summary>Client certificate for agents that require mutual TLS, and the CA their certificates chain to.</summary>
+    public AgentClientTlsOptions AgentTls { get; set; } = new();
+
     public string FullDataDirectory => Path.GetFullPath(DataDirectory);
+}
+
+public sealed class AgentClientTlsOptions
+{
+    /// <summary>PEM client certificate presented to agents (Agent:Tls:ClientCaPath on their side); empty: none.</summary>
+    public string CertificatePath { get; set; } = "";
+
+    /// <summary>PEM private key of the client certificate.</summary>
+    public string KeyPath { get; set; } = "";
+
+    /// <summary>PEM CA that agents' server certificates must chain to; empty: the system's trust store.</summary>
+    public string CaPath { get; set; } = "";
 }
 
 public sealed class JwtOptions

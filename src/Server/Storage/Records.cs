@@ -12,6 +12,8 @@ public sealed class UserRecord
     /// <summary>Argon2id PHC string.</summary>
     public string PasswordHash { get; set; } = "";
     public long CreatedAt { get; set; }
+    /// <summary>Unix ms of the last RevokeAllCredentials: JWTs issued before it are refused (0: never).</summary>
+    public long TokensRevokedAt { get; set; }
 }
 
 public sealed class ApiKeyRecord

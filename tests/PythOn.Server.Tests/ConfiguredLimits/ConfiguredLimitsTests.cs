@@ -29,10 +29,10 @@ public sealed class ConfiguredLimitsTests(SmallLimitsServer server) : IClassFixt
     public async Task A_secret_past_the_per_user_count_is_429_with_code_8_and_replacing_one_still_works()
     {
         var user = await Users.RegisterAsync(server.Rest);
-        (await server.Rest.PutAsync("/api/v1/secrets/ONE", new { value = "1" }, user.Key)).Expect(HttpStatusCode.OK);
-        (await server.Rest.PutAsync("/api/v1/secrets/TWO", new { value = "2" }, user.Key)).Expect(HttpStatusCode.OK);
+        (await server.Rest.PutAsync("/api/v1/secrets/ONE", new { value = "one" }, user.Key)).Expect(HttpStatusCode.OK);
+        (await server.Rest.PutAsync("/api/v1/secrets/TWO", new { value = "two2" }, user.Key)).Expect(HttpStatusCode.OK);
 
-        (await server.Rest.PutAsync("/api/v1/secrets/THREE", new { value = "3" }, user.Key)).ExpectStatusBody(HttpStatusCode.TooManyRequests, 8);
+        (await server.Rest.PutAsync("/api/v1/secrets/THREE", new { value = "three" }, user.Key)).ExpectStatusBody(HttpStatusCode.TooManyRequests, 8);
         (await server.Rest.PutAsync("/api/v1/secrets/TWO", new { value = "two" }, user.Key)).Expect(HttpStatusCode.OK);
     }
 

@@ -195,15 +195,47 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : IAsyncLifetime
     [Theory]
     [InlineData(Transport.Rest)]
     [InlineData(Transport.Grpc)]
-    public async Task An_output_flood_is_cut_at_the_cap_and_flagged(Transport transport)
+    public async Task An_output_flood_is_stopped_at_the_cap_and_the_result_says_so(Transport transport)
     {
-        var result = await e2e.ExecuteAsync(transport,
-            Python("import sys\nchunk = 'x' * 65536\nfor _ in range(80):\n    sys.stdout.write(chunk)\nprint('end', file=sys.stderr)"), _user);
+        var request = Python("import sys\nchunk = 'x' * 65536\nwhile True:\n    sys.stdout.write(chunk)");
+        request.Timeout = 60;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = await e2e.ExecuteAsync(transport, request, _user);
 
         Assert.True(result.OutputTruncated);
-        Assert.Equal(0, result.ExitCode);
-        Assert.InRange(result.Output.Length, 1, 1 << 20);
+        Assert.True(result.StoppedAtOutputCap);
+        Assert.Equal(137, result.ExitCode);
+        Assert.False(result.TimedOut);
+        Assert.Equal(1 << 20, result.Output.Length);
         Assert.Matches("^x+$", result.Output);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the flood ran {clock.Elapsed.TotalSeconds:0.0} s of its 60 s timeout");
+    }
+
+    [Fact]
+    public async Task A_streamed_flood_delivers_exactly_the_capped_output_then_the_result()
+    {
+        var request = Python("import sys\nchunk = 'y' * 65536\nwhile True:\n    sys.stdout.write(chunk)");
+        request.Timeout = 60;
+        var (chunks, result) = await StreamAsync(request, _user);
+
+        Assert.Equal(1 << 20, chunks.Where(c => c.Stream == OutputStream.Stdout).Sum(c => c.Data.Length));
+        Assert.True(result.StoppedAtOutputCap);
+        Assert.True(result.OutputTruncated);
+        Assert.Equal(1 << 20, result.Output.Length);
+    }
+
+    [Theory]
+    [InlineData(Transport.Rest)]
+    [InlineData(Transport.Grpc)]
+    public async Task A_program_that_prints_less_than_the_cap_is_not_stopped(Transport transport)
+    {
+        var result = await e2e.ExecuteAsync(transport,
+            Python("import sys\nsys.stdout.write('x' * 500_000)\nprint('end', file=sys.stderr)"), _user);
+
+        Assert.False(result.OutputTruncated);
+        Assert.False(result.HasStoppedAtOutputCap);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(500_000, result.Output.Length);
         Assert.Equal("end\n", result.Error);
     }
 
@@ -234,7 +266,7 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Cancelling_a_gRPC_stream_kills_the_sandbox_long_before_its_timeout()
+    public async Task Cancelling_a_gRPC_stream_kills_the_program_long_before_its_timeout()
     {
         var request = Python("import sys, time\nsys.stdout.write('up\\n')\nsys.stdout.flush()\nwhile True:\n    time.sleep(0.05)");
         request.Timeout = 60;
@@ -247,8 +279,9 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : IAsyncLifetime
 
         cancel.Cancel();
 
-        await Poll.UntilAsync(async () => (await DockerCli.ContainersOfAgentAsync(e2e.Agent.InstanceId)).All(c => c.Id != container),
-            TimeSpan.FromSeconds(20), $"container {container[..12]} is gone");
+        // The program and its run sandbox are gone; the slot waits for its next run.
+        await Poll.UntilAsync(async () => await DockerCli.SupervisorProcessesAsync(container) < DockerCli.PythonSlotBusy,
+            TimeSpan.FromSeconds(20), $"the program in slot {container[..12]} is killed");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20));
     }
 
@@ -424,7 +457,7 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_sandbox_container_of_a_run_is_removed_after_the_run()
+    public async Task A_run_happens_in_a_slot_of_the_agent_and_ends_with_its_timeout()
     {
         var request = Python("import time\nwhile True:\n    time.sleep(0.05)");
         request.Timeout = 4;
@@ -436,12 +469,12 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : IAsyncLifetime
         Assert.Equal(e2e.Agent.InstanceId, labels["pyth-on.agent"]);
         Assert.True((await run).TimedOut);
 
-        await Poll.UntilAsync(async () => (await DockerCli.ContainersOfAgentAsync(e2e.Agent.InstanceId)).All(c => c.Id != container),
-            TimeSpan.FromSeconds(30), $"container {container[..12]} is gone");
+        await Poll.UntilAsync(async () => await DockerCli.SupervisorProcessesAsync(container) < DockerCli.PythonSlotBusy,
+            TimeSpan.FromSeconds(30), $"the program in slot {container[..12]} is gone");
     }
 
     [Fact]
-    public async Task After_runs_only_the_warm_pool_is_left_in_Docker()
+    public async Task After_runs_only_the_slots_are_left_in_Docker_all_idle()
     {
         await e2e.ExecuteAsync(Transport.Rest, Python("print(1)"), _user);
         await e2e.ExecuteAsync(Transport.Grpc, Python("import sys; sys.exit(9)"), _user);
@@ -458,7 +491,7 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : IAsyncLifetime
             containers = await DockerCli.ContainersOfAgentAsync(e2e.Agent.InstanceId);
             return containers.Count == target && containers.All(c => c.State == "running")
                 && await DockerCli.FindRunningPythonProgramAsync(e2e.Agent.InstanceId) is null;
-        }, TimeSpan.FromSeconds(60), $"exactly the {target} warm containers are left, all waiting for a job",
+        }, TimeSpan.FromSeconds(60), $"exactly the {target} slots are left, all waiting for a job",
             () => string.Join(", ", containers.Select(c => $"{c.Id[..12]} {c.State}")));
     }
 
