@@ -134,7 +134,9 @@ public sealed partial class PackageStore(IOptions<AgentOptions> options, ILogger
             return StoreOutcome.Failed($"the installer left no readable manifest: {e.Message}");
         }
 
-        var storeId = StoreId(language, resolved);
+        // The id is the agent's own keyed hash of the installed files: the installer's manifest (the packages' own
+        // metadata, which a malicious wheel controls) only describes the set and never decides which store it is.
+        var storeId = ContentId(staging, language);
         var target = PathOf(storeId);
         if (Directory.Exists(target))
         {
@@ -174,10 +176,37 @@ public sealed partial class PackageStore(IOptions<AgentOptions> options, ILogger
         }
     }
 
-    private string StoreId(string language, IReadOnlyList<string> resolved)
+    /// <summary>Keyed hash of a normalised tree: every entry's relative path, kind and mode, a file's content hash,
+    /// a symlink's target, in ordinal order. Equal trees share one store; a sandbox cannot compute an id (the key).</summary>
+    private string ContentId(string root, string language)
     {
-        var text = $"{language}\n{string.Join("\n", resolved)}";
-        return $"{Prefix(language)}-{Convert.ToHexStringLower(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(text)))[..40]}";
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key);
+        hmac.AppendData(Encoding.UTF8.GetBytes(language + "\n"));
+        void Walk(string dir)
+        {
+            foreach (var entry in new DirectoryInfo(dir).EnumerateFileSystemInfos().OrderBy(e => e.Name, StringComparer.Ordinal))
+            {
+                var relative = Path.GetRelativePath(root, entry.FullName);
+                var mode = ((int)File.GetUnixFileMode(entry.FullName)).ToString("o", System.Globalization.CultureInfo.InvariantCulture);
+                if (entry.LinkTarget is { } link)
+                {
+                    hmac.AppendData(Encoding.UTF8.GetBytes($"L {relative}\0{link}\n"));
+                }
+                else if (entry is DirectoryInfo)
+                {
+                    hmac.AppendData(Encoding.UTF8.GetBytes($"D {relative}\0{mode}\n"));
+                    Walk(entry.FullName);
+                }
+                else
+                {
+                    using var stream = File.OpenRead(entry.FullName);
+                    var digest = Convert.ToHexStringLower(SHA256.HashData(stream));
+                    hmac.AppendData(Encoding.UTF8.GetBytes($"F {relative}\0{mode}\0{digest}\n"));
+                }
+            }
+        }
+        Walk(root);
+        return $"{Prefix(language)}-{Convert.ToHexStringLower(hmac.GetHashAndReset())[..40]}";
     }
 
     private static IReadOnlyList<string> ReadManifest(string dir)

@@ -9,7 +9,7 @@ using PythOn.Server.Storage;
 namespace PythOn.Server.Auth;
 
 /// <summary>Registration, sign-in and token rotation.</summary>
-public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog audit, LoginThrottle throttle)
+public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog audit, LoginThrottle throttle, PasswordHasher hasher)
 {
     public const int MinPasswordLength = 8;
     public const int MaxPasswordLength = 256;
@@ -28,7 +28,7 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
             throw Problems.Conflict("an account with this email already exists: sign in with POST /api/login.");
         }
 
-        var user = new UserRecord { Email = normalized, PasswordHash = await PasswordHasher.HashAsync(password), CreatedAt = Clock.NowMs() };
+        var user = new UserRecord { Email = normalized, PasswordHash = await hasher.HashAsync(password), CreatedAt = Clock.NowMs() };
         var apiKey = OpaqueTokens.New(OpaqueTokens.ApiKeyPrefix);
         try
         {
@@ -64,8 +64,8 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
             throw Problems.TooMany("too many failed sign-ins for this account; try again later.", wait);
         var user = normalized.Length <= MaxEmailLength ? db.Users.FindOne(u => u.Email == normalized) : null;
         var valid = false;
-        if (user is null) await PasswordHasher.BurnAsync(password);
-        else valid = await PasswordHasher.VerifyAsync(password, user.PasswordHash);
+        if (user is null) await hasher.BurnAsync(password);
+        else valid = await hasher.VerifyAsync(password, user.PasswordHash);
 
         if (!valid)
         {

@@ -22,6 +22,7 @@ public static class AuthenticationSetup
     {
         services.AddSingleton<JwtIssuer>();
         services.AddSingleton<AccountService>();
+        services.AddSingleton<PasswordHasher>();
 
         services.AddAuthentication(SelectorScheme)
             .AddPolicyScheme(SelectorScheme, "x-api-key or Bearer JWT", o =>

@@ -4,14 +4,14 @@ using Konscious.Security.Cryptography;
 
 namespace PythOn.Server.Auth;
 
-/// <summary>Argon2id password hashes in PHC string format; the parameters travel in the string. At most one
-/// derivation per core runs at once (each takes 19 MiB and a core for tens of milliseconds): more wait up to
-/// <see cref="QueueWait"/>, then the sign-in is refused with RESOURCE_EXHAUSTED (429) and Retry-After, so a flood of
-/// sign-ins can neither exhaust memory nor take every core from runs.</summary>
-public static class PasswordHasher
+/// <summary>Argon2id password hashes in PHC string format; the parameters travel in the string. At most
+/// PythOn:Limits:PasswordChecksAtOnce derivations run at once (each takes 19 MiB and a core for tens of milliseconds):
+/// more wait up to PasswordCheckWaitMs, then the sign-in is refused with RESOURCE_EXHAUSTED (429) and Retry-After, so
+/// a flood of sign-ins can neither exhaust memory nor take every core from runs.</summary>
+public sealed class PasswordHasher(Microsoft.Extensions.Options.IOptions<Hosting.PythOnOptions> options)
 {
-    public static readonly TimeSpan QueueWait = TimeSpan.FromSeconds(2);
-    private static readonly SemaphoreSlim Derivations = new(Math.Max(1, Environment.ProcessorCount));
+    private readonly SemaphoreSlim _derivations = new(Math.Max(1, options.Value.Limits.PasswordChecksAtOnce));
+    private readonly TimeSpan _queueWait = TimeSpan.FromMilliseconds(Math.Max(0, options.Value.Limits.PasswordCheckWaitMs));
     // OWASP's Argon2id baseline: 19 MiB, 2 passes, 1 lane.
     private const int MemoryKiB = 19 * 1024;
     private const int Iterations = 2;
@@ -19,14 +19,14 @@ public static class PasswordHasher
     private const int SaltBytes = 16;
     private const int HashBytes = 32;
 
-    public static async Task<string> HashAsync(string password)
+    public async Task<string> HashAsync(string password)
     {
         var salt = RandomNumberGenerator.GetBytes(SaltBytes);
         var hash = await BoundedAsync(() => DeriveAsync(password, salt, MemoryKiB, Iterations, Parallelism, HashBytes));
         return $"$argon2id$v=19$m={MemoryKiB},t={Iterations},p={Parallelism}${B64(salt)}${B64(hash)}";
     }
 
-    public static async Task<bool> VerifyAsync(string password, string phc)
+    public async Task<bool> VerifyAsync(string password, string phc)
     {
         var parts = phc.Split('$');
         // ["", "argon2id", "v=19", "m=..,t=..,p=..", salt, hash]
@@ -39,12 +39,12 @@ public static class PasswordHasher
     }
 
     /// <summary>Spends the time of a real verification, so unknown emails can't be told apart by timing.</summary>
-    public static Task BurnAsync(string password) =>
+    public Task BurnAsync(string password) =>
         BoundedAsync(() => DeriveAsync(password, new byte[SaltBytes], MemoryKiB, Iterations, Parallelism, HashBytes));
 
-    private static async Task<T> BoundedAsync<T>(Func<Task<T>> derive)
+    private async Task<T> BoundedAsync<T>(Func<Task<T>> derive)
     {
-        if (!await Derivations.WaitAsync(QueueWait))
+        if (!await _derivations.WaitAsync(_queueWait))
             throw Errors.Problems.TooMany("the server is checking too many passwords at once; try again in a moment.", TimeSpan.FromSeconds(1));
         try
         {
@@ -52,7 +52,7 @@ public static class PasswordHasher
         }
         finally
         {
-            Derivations.Release();
+            _derivations.Release();
         }
     }
 

@@ -23,6 +23,10 @@ public sealed class PythOnOptions
     /// AllowCleartextAgents) "http://host:port".</summary>
     public List<string> Agents { get; set; } = [];
 
+    /// <summary>Key that shows Health's details (agents, Docker, pool, model) to a caller without an account, sent as
+    /// the header x-operator-key (monitoring). Unset: only authenticated callers see details.</summary>
+    public string? OperatorKey { get; set; }
+
     /// <summary>The agents' shared token (their Agent:AuthToken), sent on every call as "authorization: Bearer TOKEN".</summary>
     public string? AgentToken { get; set; }
 
@@ -85,6 +89,10 @@ public sealed class LimitOptions
     /// <summary>Runs one user may have in progress at once (Execute, ExecuteStream, ZK ExecuteCode, Generate with
     /// execution); beyond it RESOURCE_EXHAUSTED (429) with Retry-After.</summary>
     public int MaxConcurrentRunsPerUser { get; set; } = 2;
+    /// <summary>Password hashes (register, login) computed at once; each takes 19 MiB and a core for tens of ms.</summary>
+    public int PasswordChecksAtOnce { get; set; } = Math.Max(2, Environment.ProcessorCount);
+    /// <summary>How long a sign-in waits for a free password check before RESOURCE_EXHAUSTED (429) with Retry-After.</summary>
+    public int PasswordCheckWaitMs { get; set; } = 10_000;
     /// <summary>Largest request body, REST or gRPC.</summary>
     public int MaxRequestBytes { get; set; } = 4 * 1024 * 1024;
 }

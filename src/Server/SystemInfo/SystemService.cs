@@ -19,7 +19,29 @@ public sealed class SystemService(Database db, AgentConnections agents, ModelSet
 
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
 
+    public const string OperatorKeyHeader = "x-operator-key";
+
     public override async Task<HealthResponse> Health(HealthRequest request, ServerCallContext context)
+    {
+        var full = await FullHealthAsync(context);
+        // Anonymous callers learn whether the service works, nothing about how it is built (agent addresses,
+        // Docker versions, error texts): those need an account's credentials or the operator key.
+        return MaySeeDetails(context) ? full : new HealthResponse { Status = full.Status };
+    }
+
+    private bool MaySeeDetails(ServerCallContext context)
+    {
+        var http = context.GetHttpContext();
+        if (http.User.Identity?.IsAuthenticated == true) return true;
+        var configured = options.Value.OperatorKey;
+        if (string.IsNullOrEmpty(configured)) return false;
+        var given = http.Request.Headers[OperatorKeyHeader].ToString();
+        return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(given)),
+            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(configured)));
+    }
+
+    private async Task<HealthResponse> FullHealthAsync(ServerCallContext context)
     {
         var response = new HealthResponse { Version = Version, Storage = StorageHealth() };
         var probes = agents.Clients.Select(a => ProbeAsync(a.Address, a.Client, context.CancellationToken)).ToList();

@@ -63,6 +63,8 @@ public sealed class PythOnServer : IAsyncLifetime
         // The agent answers: the server's health probe must now reach the agent and Docker through its socket.
         using var client = Client();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        // Health's details are for authenticated callers.
+        await client.RegisterAsync($"health-{Guid.NewGuid():N}@example.com", "health-Passw0rd!", timeout.Token);
         var health = await client.GetHealthAsync(timeout.Token);
         var agent = health.Agents.Single();
         Assert.True(agent.Reachable && agent.Docker.Ok, $"the agent started but is not usable: {agent}\nAgent output:\n{_agent.Log}");

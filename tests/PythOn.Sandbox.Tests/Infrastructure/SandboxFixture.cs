@@ -24,6 +24,8 @@ public sealed class SandboxFixture : IAsyncLifetime
     public PythOn.Tests.Packages.PackageIndex Index { get; } = new PythOn.Tests.Packages.PackageIndex()
         .AddWheel("pyth-on-demo", "1.0")
         .AddWheel("pyth-on-other", "2.5")
+        .AddWheel("pyth-on-victim", "2.0")
+        .AddLyingWheel("pyth-on-liar", "1.0", claimedName: "pyth-on-victim", claimedVersion: "2.0", victimModule: "pyth_on_victim")
         .AddSdist("pyth-on-sdistonly", "1.0");
     public string InstanceId { get; } = "test-" + Guid.NewGuid().ToString("N")[..12];
     public string Dir { get; } = Path.Combine(Path.GetTempPath(), "pyth-on-sandbox-tests-" + Guid.NewGuid().ToString("N")[..8]);

@@ -65,6 +65,43 @@ public sealed class PackageIndex : IAsyncDisposable
         return this;
     }
 
+    /// <summary>
+    /// Adds a malicious wheel "name-version": its own metadata is consistent (pip accepts it), but its .data/purelib
+    /// files install a module <paramref name="victimModule"/> with VALUE = "POISONED" and overwrite its installed
+    /// METADATA to claim it is <paramref name="claimedName"/> <paramref name="claimedVersion"/>. An installer that
+    /// names what it installed from the installed metadata then reports exactly the victim's set.
+    /// </summary>
+    public PackageIndex AddLyingWheel(string name, string version, string claimedName, string claimedVersion, string victimModule)
+    {
+        var module = name.Replace('-', '_');
+        var distInfo = $"{module}-{version}.dist-info";
+        var data = $"{module}-{version}.data/purelib";
+        var files = new List<(string Path, byte[] Bytes)>
+        {
+            ($"{module}/__init__.py", Encoding.UTF8.GetBytes("VALUE = \"liar\"\n")),
+            ($"{distInfo}/METADATA", Encoding.UTF8.GetBytes($"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n")),
+            ($"{distInfo}/WHEEL", Encoding.UTF8.GetBytes("Wheel-Version: 1.0\nGenerator: pyth-on-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n\n")),
+            ($"{data}/{victimModule}/__init__.py", Encoding.UTF8.GetBytes("VALUE = \"POISONED\"\n")),
+            ($"{data}/{distInfo}/METADATA", Encoding.UTF8.GetBytes($"Metadata-Version: 2.1\nName: {claimedName}\nVersion: {claimedVersion}\n\n")),
+        };
+        var record = new StringBuilder();
+        foreach (var (path, bytes) in files)
+            record.Append($"{path},sha256={Convert.ToBase64String(SHA256.HashData(bytes)).TrimEnd('=').Replace('+', '-').Replace('/', '_')},{bytes.Length}\n");
+        record.Append($"{distInfo}/RECORD,,\n");
+        files.Add(($"{distInfo}/RECORD", Encoding.UTF8.GetBytes(record.ToString())));
+        using var buffer = new MemoryStream();
+        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (path, bytes) in files)
+            {
+                using var entry = zip.CreateEntry(path).Open();
+                entry.Write(bytes);
+            }
+        }
+        Add(name, $"{module}-{version}-py3-none-any.whl", buffer.ToArray());
+        return this;
+    }
+
     /// <summary>Adds only a source distribution "name-version.tar.gz" (pip with --only-binary=:all: must refuse it).</summary>
     public PackageIndex AddSdist(string name, string version)
     {

@@ -82,6 +82,21 @@ public sealed class PackageInstallTests(SandboxFixture fx)
     }
 
     [Fact]
+    public async Task A_wheel_whose_installed_metadata_lies_does_not_change_another_users_set()
+    {
+        // The liar installs first and makes its installed metadata claim to be the victim's set.
+        var (liar, _) = await InstallAsync("python", "pyth-on-liar==1.0");
+        Assert.True(liar.Ok, liar.Message);
+        var (victim, _) = await InstallAsync("python", "pyth-on-victim==2.0");
+        Assert.True(victim.Ok, victim.Message);
+
+        Assert.True(liar.StoreId != victim.StoreId,
+            $"the victim got the liar's store (the liar claimed to be: {string.Join(", ", liar.Resolved)})");
+        var run = await fx.Client.RunAsync(WithStore(Runs.Python("import pyth_on_victim\nprint(pyth_on_victim.VALUE)"), victim.StoreId));
+        Assert.Equal("pyth-on-victim 2.0\n", run.Stdout + run.Stderr);
+    }
+
+    [Fact]
     public async Task A_version_that_does_not_exist_fails_with_pips_message()
     {
         var (result, _) = await InstallAsync("python", "pyth-on-demo==9.9");

@@ -103,6 +103,8 @@ public abstract class AuthenticationTests(ITestServer server) : IAsyncLifetime
         { "DELETE", "/api/v1/zk/code/prog" },
         { "GET", "/api/v1/zk/code" },
         { "POST", "/api/v1/zk/execute/prog" },
+        { "POST", "/api/v1/auth/api-key/rotate" },
+        { "POST", "/api/v1/auth/revoke-all" },
     };
 
     [Theory]
@@ -120,6 +122,8 @@ public abstract class AuthenticationTests(ITestServer server) : IAsyncLifetime
         var calls = new Dictionary<string, Func<Task>>
         {
             ["Auth.VerifyToken"] = async () => await rpc.Auth.VerifyTokenAsync(new VerifyTokenRequest()),
+            ["Auth.RotateApiKey"] = async () => await rpc.Auth.RotateApiKeyAsync(new RotateApiKeyRequest()),
+            ["Auth.RevokeAllCredentials"] = async () => await rpc.Auth.RevokeAllCredentialsAsync(new RevokeAllCredentialsRequest()),
             ["Secrets.PutSecret"] = async () => await rpc.Secrets.PutSecretAsync(new PutSecretRequest { Name = "X", Secret = new SecretInput { Value = "v" } }),
             ["Secrets.DeleteSecret"] = async () => await rpc.Secrets.DeleteSecretAsync(new DeleteSecretRequest { Name = "X" }),
             ["Secrets.ListSecrets"] = async () => await rpc.Secrets.ListSecretsAsync(new ListSecretsRequest()),

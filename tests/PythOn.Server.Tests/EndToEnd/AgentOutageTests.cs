@@ -81,7 +81,7 @@ public sealed class AgentOutageTests(AgentOutageFixture e2e) : IClassFixture<Age
     {
         KillAgent();
 
-        var health = (await e2e.Rest.GetAsync("/api/v1/health")).Expect(HttpStatusCode.OK).Json;
+        var health = (await e2e.Rest.GetAsync("/api/v1/health", _user.Key)).Expect(HttpStatusCode.OK).Json;
 
         Assert.Equal("degraded", health.Str("status"));
         Assert.False(health.Prop("docker").Prop("ok").GetBoolean());
@@ -116,14 +116,14 @@ public sealed class AgentOutageTests(AgentOutageFixture e2e) : IClassFixture<Age
     public async Task After_the_agent_restarts_health_is_ok_again()
     {
         KillAgent();
-        Assert.Equal("degraded", (await e2e.Rest.GetAsync("/api/v1/health")).Json.Str("status"));
+        Assert.Equal("degraded", (await e2e.Rest.GetAsync("/api/v1/health", _user.Key)).Json.Str("status"));
 
         await e2e.Agent.RestartAsync();
 
         JsonElement health = default;
         await Poll.UntilAsync(async () =>
         {
-            health = (await e2e.Rest.GetAsync("/api/v1/health")).Json;
+            health = (await e2e.Rest.GetAsync("/api/v1/health", _user.Key)).Json;
             return health.Str("status") == "ok";
         }, RecoveryDeadline, "health is ok", () => health.ToString());
         Assert.True(Assert.Single(health.Items("agents")).Prop("reachable").GetBoolean());

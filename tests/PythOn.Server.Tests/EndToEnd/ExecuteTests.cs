@@ -212,6 +212,34 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_user_past_the_concurrent_run_cap_gets_429_while_another_user_still_runs()
+    {
+        // Two JavaScript runs hold this user's two places (PythOn:Limits:MaxConcurrentRunsPerUser = 2); a Python run
+        // of someone else still gets a slot.
+        var hog = await Users.RegisterAsync(e2e.Rest);
+        var sleeper = JavaScript("console.log('up'); setTimeout(() => {}, 20000);");
+        sleeper.Timeout = 30;
+        using var cancel = new CancellationTokenSource();
+        var calls = Enumerable.Range(0, 2).Select(_ => e2e.Rpc.Execute.ExecuteStream(sleeper, hog.Key.Metadata, cancellationToken: cancel.Token)).ToList();
+        try
+        {
+            foreach (var call in calls)
+                Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None)); // both are running
+
+            var third = await e2e.Rest.PostAsync("/api/v1/execute", new { language = "python", code = "print(1)" }, hog.Key);
+
+            third.ExpectStatusBody(HttpStatusCode.TooManyRequests, 8);
+            Assert.NotNull(third.Headers.RetryAfter?.Delta);
+            Assert.Equal("other\n", (await e2e.ExecuteAsync(Transport.Rest, Python("print('other')"), _user)).Output);
+        }
+        finally
+        {
+            cancel.Cancel();
+            foreach (var call in calls) call.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task A_streamed_flood_delivers_exactly_the_capped_output_then_the_result()
     {
         var request = Python("import sys\nchunk = 'y' * 65536\nwhile True:\n    sys.stdout.write(chunk)");
@@ -442,7 +470,7 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : IAsyncLifetime
         // The pool refills in the background after earlier runs: poll until it reports ready containers.
         await Poll.UntilAsync(async () =>
         {
-            health = (await e2e.Rest.GetAsync("/api/v1/health")).Expect(HttpStatusCode.OK).Json;
+            health = (await e2e.Rest.GetAsync("/api/v1/health", _user.Key)).Expect(HttpStatusCode.OK).Json;
             return health.TryGetProperty("pool", out var pool) && pool.TryGetProperty("python", out var p) && p.GetInt32() >= 1
                 && pool.TryGetProperty("javascript", out var j) && j.GetInt32() >= 1;
         }, TimeSpan.FromSeconds(60), "health reports warm containers for both languages", () => health.ToString());

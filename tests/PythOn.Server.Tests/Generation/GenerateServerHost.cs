@@ -30,6 +30,8 @@ public sealed class GenerateServerHost : WebApplicationFactory<Program>
             ["OPENAI_BASE_URL"] = "",
             // A socket that does not exist: a run that reaches for the sandbox fails loudly instead of finding one by chance.
             ["PythOn:Agents:0"] = "unix:" + Path.Combine(_dataDirectory, "no-agent.sock"),
+            // Health shows its details to this key (GetJsonAsync sends it), as to a monitoring system.
+            ["PythOn:OperatorKey"] = OperatorKey,
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) _settings[key] = value;
     }
@@ -71,9 +73,13 @@ public sealed class GenerateServerHost : WebApplicationFactory<Program>
         return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
     }
 
+    public const string OperatorKey = "generate-tests-operator-key";
+
     public static async Task<JsonElement> GetJsonAsync(HttpClient client, string path)
     {
-        using var response = await client.GetAsync(path);
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("x-operator-key", OperatorKey);
+        using var response = await client.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"GET {path} answered {(int)response.StatusCode}: {text}");
         return JsonDocument.Parse(text).RootElement.Clone();

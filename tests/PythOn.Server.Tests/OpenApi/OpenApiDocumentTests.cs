@@ -16,6 +16,8 @@ public sealed class OpenApiDocumentTests(ApiDocsHost host) : IClassFixture<ApiDo
         { "post", "/api/login", "Auth_Login" },
         { "post", "/api/verify", "Auth_VerifyToken" },
         { "post", "/api/refresh", "Auth_RefreshToken" },
+        { "post", "/api/v1/auth/api-key/rotate", "Auth_RotateApiKey" },
+        { "post", "/api/v1/auth/revoke-all", "Auth_RevokeAllCredentials" },
         { "post", "/api/v1/execute", "Execute_Execute" },
         { "post", "/api/v1/execute/stream", "Execute_ExecuteStream" },
         { "put", "/api/v1/secrets/{name}", "Secrets_PutSecret" },

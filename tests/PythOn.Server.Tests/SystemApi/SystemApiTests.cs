@@ -13,7 +13,8 @@ public abstract class SystemApiTests(ITestServer server)
     [Fact]
     public async Task Health_over_REST_reports_storage_ok_and_the_missing_agent_as_degraded()
     {
-        var json = (await server.Rest.GetAsync("/api/v1/health")).Expect(HttpStatusCode.OK).Json;
+        var user = await Users.RegisterAsync(server.Rest);
+        var json = (await server.Rest.GetAsync("/api/v1/health", user.Key)).Expect(HttpStatusCode.OK).Json;
 
         Assert.Equal(["agents", "docker", "model", "pool", "status", "storage", "version"], json.PropertyNames().Order(StringComparer.Ordinal));
         Assert.Equal("degraded", json.Str("status"));
@@ -25,11 +26,34 @@ public abstract class SystemApiTests(ITestServer server)
     }
 
     [Fact]
-    public async Task Health_over_gRPC_answers_without_credentials()
+    public async Task Health_over_gRPC_answers_without_credentials_with_the_status_only()
     {
         var health = await server.Rpc.System.HealthAsync(new HealthRequest());
-        Assert.True(health.Storage.Ok);
         Assert.Equal("degraded", health.Status);
+        Assert.Null(health.Storage);
+        Assert.Null(health.Docker);
+        Assert.Empty(health.Agents);
+        Assert.Equal("", health.Version);
+    }
+
+    [Fact]
+    public async Task Anonymous_health_over_REST_shows_no_agent_address_docker_detail_or_error_text()
+    {
+        var body = (await server.Rest.GetAsync("/api/v1/health")).Expect(HttpStatusCode.OK).Body;
+        Assert.Contains("degraded", body);
+        Assert.DoesNotContain("unix:", body);
+        Assert.DoesNotContain("reachable", body);
+        Assert.DoesNotContain("Docker", body);
+        Assert.DoesNotContain("storage", body);
+    }
+
+    [Fact]
+    public async Task Health_over_gRPC_with_credentials_has_the_details()
+    {
+        var user = await Users.RegisterAsync(server.Rest);
+        var health = await server.Rpc.System.HealthAsync(new HealthRequest(), user.Key.Metadata);
+        Assert.True(health.Storage.Ok);
+        Assert.Single(health.Agents);
         Assert.Matches(@"^\d+\.\d+\.\d+", health.Version);
     }
 
