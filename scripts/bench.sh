@@ -55,9 +55,12 @@ Agent__Pool__Python="$POOL" Agent__Pool__JavaScript="$POOL" \
   dotnet "$AGENT_BIN/PythOn.Sandbox.Agent.dll" --contentRoot "$AGENT_BIN" >"$TMP/agent.log" 2>&1 &
 pids+=($!)
 
-# The benchmark user makes hundreds of calls a minute: lift the per-user rate limit for this server.
+# The benchmark user makes hundreds of calls a minute at concurrency 4: lift the per-user rate limit and run cap for
+# this server. Health shows its details to the operator key.
+OPERATOR_KEY="bench-$$-$RANDOM$RANDOM"
 PythOn__DataDirectory="$TMP/data" PythOn__Agents__0="unix:$SOCKET" \
 PythOn__RateLimits__UserPerMinute=1000000 PythOn__RateLimits__AuthPerMinute=1000 \
+PythOn__Limits__MaxConcurrentRunsPerUser=64 PythOn__OperatorKey="$OPERATOR_KEY" \
 Kestrel__Endpoints__Rest__Url="$REST_URL" Kestrel__Endpoints__Grpc__Url="$GRPC_URL" ASPNETCORE_ENVIRONMENT=Production \
   dotnet "$SERVER_BIN/PythOn.Server.dll" --contentRoot "$SERVER_BIN" >"$TMP/server.log" 2>&1 &
 pids+=($!)
@@ -67,7 +70,7 @@ echo "bench.sh: waiting for the agent (pool $POOL per language) and the serverâ€
 deadline=$((SECONDS + 180))
 ready() {
   local health
-  health="$(curl -fsS "$REST_URL/api/v1/health" 2>/dev/null)" || return 1
+  health="$(curl -fsS -H "x-operator-key: $OPERATOR_KEY" "$REST_URL/api/v1/health" 2>/dev/null)" || return 1
   python3 -c "
 import json, sys
 h = json.loads(sys.argv[1])
