@@ -370,11 +370,13 @@ public sealed class PythOnClient : IDisposable
 
     // ---------------------------------------------------------------- System
 
-    /// <summary>Reports the health of storage, sandbox agents, Docker, the warm pool and the model (System.Health). Anonymous; retried on UNAVAILABLE.</summary>
+    /// <summary>Reports the health of storage, sandbox agents, Docker, the sandbox slots and the model (System.Health).
+    /// Anonymous; the details beyond <c>status</c> come only with credentials, which the client sends when it has them.
+    /// Retried on UNAVAILABLE.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The server's health.</returns>
     public Task<HealthResponse> GetHealthAsync(CancellationToken cancellationToken = default) =>
-        _system.HealthAsync(new HealthRequest(), cancellationToken: cancellationToken).ResponseAsync;
+        CallAsync((headers, ct) => _system.HealthAsync(new HealthRequest(), headers, cancellationToken: ct), cancellationToken);
 
     /// <summary>Reports the version, languages and limits (System.Info). Anonymous; retried on UNAVAILABLE.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>

@@ -163,4 +163,10 @@ public sealed class LimitOptions
     public int FileSizeMb { get; set; } = 64;
     /// <summary>Upper bound on code + stdin + env + args of one request.</summary>
     public int MaxJobBytes { get; set; } = 16 << 20;
+    /// <summary>Interactive runs end when neither stdin nor output came for this long (a request may ask for less, or
+    /// more up to MaxIdleTimeoutMs).</summary>
+    public int DefaultIdleTimeoutMs { get; set; } = 30_000;
+    public int MaxIdleTimeoutMs { get; set; } = 600_000;
+    /// <summary>Most stdin bytes one interactive run takes in all.</summary>
+    public long MaxInteractiveStdinBytes { get; set; } = 16 << 20;
 }

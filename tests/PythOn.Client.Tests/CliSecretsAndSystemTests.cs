@@ -60,7 +60,11 @@ public sealed class CliSecretsAndSystemTests(PythOnServer server)
         Assert.True(health.ExitCode == 0, health.ToString());
         var h = JsonDocument.Parse(health.Stdout).RootElement;
         Assert.Contains(h.GetProperty("status").GetString(), new[] { "ok", "degraded" });
-        Assert.True(h.GetProperty("storage").GetProperty("ok").GetBoolean());
+        Assert.False(h.TryGetProperty("storage", out _)); // details are for signed-in callers
+
+        await cli.RegisterAsync();
+        var signedIn = JsonDocument.Parse((await cli.RunAsync("health", "--json")).Stdout).RootElement;
+        Assert.True(signedIn.GetProperty("storage").GetProperty("ok").GetBoolean());
 
         var info = await cli.RunAsync("info", "--json");
         Assert.True(info.ExitCode == 0, info.ToString());

@@ -21,6 +21,19 @@ public sealed class SandboxAgentService(RunExecutor runs, PackageInstaller insta
         }
     }
 
+    public override async Task Interact(IAsyncStreamReader<InteractRequest> requestStream, IServerStreamWriter<RunEvent> responseStream,
+        ServerCallContext context)
+    {
+        try
+        {
+            await runs.InteractAsync(requestStream, e => responseStream.WriteAsync(e), context.CancellationToken);
+        }
+        catch (RunRejectedException e)
+        {
+            throw ToRpc(e);
+        }
+    }
+
     public override async Task InstallPackages(InstallRequest request, IServerStreamWriter<InstallEvent> responseStream, ServerCallContext context)
     {
         try

@@ -30,8 +30,7 @@ public sealed class InstallContainerSpec(IOptions<AgentOptions> options, Seccomp
         {
             "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "HOME=/tmp", "PYTHONDONTWRITEBYTECODE=1",
             "PIP_NO_CACHE_DIR=1", "PIP_DISABLE_PIP_VERSION_CHECK=1", "npm_config_update_notifier=false",
-            // Byte-compiled files checked by source hash, not mtime: the same set installs to the same bytes, so its
-            // store id (a hash of the installed files) is the same and identical sets share one store.
+            // Reproducible where tools honour it (npm, wheel metadata); the store drops pip's byte-code anyway.
             "SOURCE_DATE_EPOCH=315532800",
         };
         var mounts = new List<Mount> { new() { Type = "bind", Source = stagingDir, Target = "/out", ReadOnly = false } };

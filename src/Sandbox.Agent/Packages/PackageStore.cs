@@ -187,7 +187,7 @@ public sealed partial class PackageStore(IOptions<AgentOptions> options, ILogger
             foreach (var entry in new DirectoryInfo(dir).EnumerateFileSystemInfos().OrderBy(e => e.Name, StringComparer.Ordinal))
             {
                 var relative = Path.GetRelativePath(root, entry.FullName);
-                var mode = ((int)File.GetUnixFileMode(entry.FullName)).ToString("o", System.Globalization.CultureInfo.InvariantCulture);
+                var mode = Convert.ToString((int)File.GetUnixFileMode(entry.FullName), 8);
                 if (entry.LinkTarget is { } link)
                 {
                     hmac.AppendData(Encoding.UTF8.GetBytes($"L {relative}\0{link}\n"));
@@ -236,6 +236,15 @@ public sealed partial class PackageStore(IOptions<AgentOptions> options, ILogger
                     File.Delete(path);
                 else
                     Chown(path, 0);
+                continue;
+            }
+            if (entry is DirectoryInfo && entry.Name == "__pycache__")
+            {
+                // Byte-code is dropped: pip compiles it in a temporary directory whose random name ends up inside every
+                // .pyc, so identical sets would never hash alike, and a .pyc need not match its source (a timestamp
+                // pyc is trusted by its header). Programs compile package code at import instead (the store is
+                // read-only, so nothing is cached: a few ms per thousand lines).
+                Directory.Delete(path, recursive: true);
                 continue;
             }
             if (entry is DirectoryInfo)

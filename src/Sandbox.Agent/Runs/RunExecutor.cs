@@ -1,9 +1,6 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
-using Google.Protobuf;
+using Grpc.Core;
 using Microsoft.Extensions.Options;
 using PythOn.Sandbox.Agent.Packages;
 using PythOn.Sandbox.Agent.Runtime;
@@ -13,10 +10,9 @@ using PythOn.Sandbox.V1;
 namespace PythOn.Sandbox.Agent.Runs;
 
 /// <summary>
-/// Runs one program: takes an idle slot of its language (its run sandbox already waiting), sends the job and the
-/// stdin as frames, streams the output the supervisor frames back, enforces the wall-clock limit with a kill
-/// frame, and reports the supervisor's result: the exit status it took from waitpid of the run's init, outside
-/// the run's namespaces, so the program cannot forge it. The supervisor stops the program at the output cap.
+/// Runs one program: validates the request, takes an idle slot of its language (its run sandbox already waiting),
+/// sets the slot's memory limit for the run if it has its own, lets <see cref="SlotRun"/> run it, and gives the
+/// slot back (or has it replaced after an anomaly).
 /// </summary>
 public sealed class RunExecutor(
     IOptions<AgentOptions> options,
@@ -26,16 +22,28 @@ public sealed class RunExecutor(
     ILogger<RunExecutor> log)
 {
     private const int MaxPackageStores = 8;
-    private const int StdinChunk = 64 * 1024;
-    /// <summary>Stdin bytes sent but not yet written to the program's pipe: the supervisor never holds more.</summary>
-    private const long StdinWindow = 1 << 20;
     private int _active;
 
     public int ActiveRuns => Volatile.Read(ref _active);
 
-    public async Task RunAsync(RunRequest request, Func<RunEvent, Task> emit, CancellationToken ct)
+    public Task RunAsync(RunRequest request, Func<RunEvent, Task> emit, CancellationToken ct) =>
+        RunCoreAsync(request, interactive: null, emit, ct);
+
+    /// <summary>An interactive run: the first message is the run, the rest stdin, stdin end and signals.</summary>
+    public async Task InteractAsync(IAsyncStreamReader<InteractRequest> requests, Func<RunEvent, Task> emit, CancellationToken ct)
+    {
+        if (!await requests.MoveNext(ct) || requests.Current.InputCase != InteractRequest.InputOneofCase.Start)
+            throw Invalid("the first message of Interact must be `start` with the run");
+        await RunCoreAsync(requests.Current.Start, requests, emit, ct);
+    }
+
+    private async Task RunCoreAsync(RunRequest request, IAsyncStreamReader<InteractRequest>? interactive, Func<RunEvent, Task> emit, CancellationToken ct)
     {
         var (language, timeout, cap, memoryMb) = Validate(request);
+        var limits = options.Value.Limits;
+        var idle = interactive is null ? (TimeSpan?)null : TimeSpan.FromMilliseconds(
+            request.IdleTimeoutMs == 0 ? limits.DefaultIdleTimeoutMs : Math.Min(request.IdleTimeoutMs, (uint)limits.MaxIdleTimeoutMs));
+        var stdinCap = request.MaxStdinBytes == 0 ? limits.MaxInteractiveStdinBytes : Math.Min((long)request.MaxStdinBytes, limits.MaxInteractiveStdinBytes);
         await pool.Initialized.WaitAsync(ct);
 
         var acquire = Stopwatch.StartNew();
@@ -50,7 +58,8 @@ public sealed class RunExecutor(
                 throw new RunRejectedException(RunRejection.Unavailable, $"could not set the sandbox's memory limit to {memoryMb} MiB");
             var acquireUs = (ulong)acquire.Elapsed.TotalMicroseconds;
             await emit(new RunEvent { Started = new RunStarted { SandboxId = slot.Id, Warm = true } });
-            var (result, runAnomaly, callerGone) = await ExecuteAsync(slot, request, timeout, cap, emit, ct);
+            var run = new SlotRun(slot, factory, options.Value.Pool, log);
+            var (result, runAnomaly, callerGone) = await run.ExecuteAsync(request, timeout, cap, idle, stdinCap, interactive, emit, ct);
             anomaly = runAnomaly; // a cancelled run that ended cleanly leaves its slot fit for the next run
             ct.ThrowIfCancellationRequested();
             if (callerGone)
@@ -59,7 +68,7 @@ public sealed class RunExecutor(
             log.LogInformation(
                 "Run {RunId} {Language} in slot {Slot} (run {N}): exit {Exit} after {Ms} ms{TimedOut}{Truncated}{Oom}{Zk}",
                 request.RunId, language.Name, slot.ShortId, slot.RunsServed, result.ExitCode, result.DurationMs,
-                result.TimedOut ? ", timed out" : "", result.StoppedAtOutputCap ? ", stopped at the output cap" : result.OutputTruncated ? ", output truncated" : "",
+                result.TimedOut ? ", timed out" : result.IdleTimedOut ? ", idle limit" : result.StoppedAtStdinCap ? ", stdin cap" : "", result.StoppedAtOutputCap ? ", stopped at the output cap" : result.OutputTruncated ? ", output truncated" : "",
                 result.OomKilled ? ", OOM killed" : "", result.ZkDecryptionFailed ? ", ZK decryption failed" : "");
             await emit(new RunEvent { Result = result });
         }
@@ -127,158 +136,4 @@ public sealed class RunExecutor(
     }
 
     private static RunRejectedException Invalid(string message) => new(RunRejection.InvalidArgument, message);
-
-    private async Task<(RunResult Result, string? Anomaly, bool CallerGone)> ExecuteAsync(Slot slot, RunRequest request, TimeSpan timeout, int cap,
-        Func<RunEvent, Task> emit, CancellationToken ct)
-    {
-        var (seq, frames) = slot.BeginRun();
-        var clock = Stopwatch.StartNew();
-        var timedOut = false;
-        string? anomaly = null;
-        var killRequested = 0;
-        using var runEnded = new CancellationTokenSource();
-
-        void Kill()
-        {
-            if (Interlocked.Exchange(ref killRequested, 1) != 0)
-                return;
-            _ = slot.SendAsync(SupervisorFrame.Signal, seq, new byte[] { 9 }).ContinueWith(_ => { }, TaskScheduler.Default);
-            // Last resort: a run that does not end after the kill ends with its slot.
-            _ = Task.Delay(TimeSpan.FromMilliseconds(Math.Max(100, options.Value.Pool.KillGraceMs)), runEnded.Token).ContinueWith(t =>
-            {
-                if (t.IsCanceled)
-                    return;
-                anomaly = "the run did not end after SIGKILL";
-                log.LogWarning("Slot {Id}: run not dead {Grace} ms after the kill; removing the slot", slot.ShortId, options.Value.Pool.KillGraceMs);
-                _ = factory.KillAsync(slot);
-            }, TaskScheduler.Default);
-        }
-
-        var payload = JobEncoder.Encode(request, cap);
-        try
-        {
-            await slot.SendAsync(SupervisorFrame.Job, seq, payload);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(payload);
-        }
-        var acked = 0L;
-        var ackSignal = new SemaphoreSlim(0);
-        var stdin = SendStdinAsync(slot, seq, request.Stdin, () => Interlocked.Read(ref acked), ackSignal, runEnded.Token);
-
-        using var timer = new CancellationTokenSource(timeout);
-        using var onTimeout = timer.Token.Register(() => { timedOut = true; Kill(); });
-        using var onCancel = ct.Register(Kill);
-
-        long stdout = 0, stderr = 0;
-        ulong firstOutputUs = 0;
-        string? zk = null;
-        SupervisorExit? exit = null;
-        var callerGone = false;
-        await foreach (var frame in frames.ReadAllAsync(CancellationToken.None))
-        {
-            switch (frame.Type)
-            {
-                case SupervisorFrame.Stdout or SupervisorFrame.Stderr:
-                    if (firstOutputUs == 0)
-                        firstOutputUs = Math.Max(1, (ulong)clock.Elapsed.TotalMicroseconds);
-                    // The supervisor applies the cap; this is the agent's own guard against a slot that did not.
-                    ref var sent = ref frame.Type == SupervisorFrame.Stdout ? ref stdout : ref stderr;
-                    var take = (int)Math.Min(frame.Payload.Length, Math.Max(0, cap - sent));
-                    sent += take;
-                    if (take > 0 && !callerGone)
-                    {
-                        try
-                        {
-                            await emit(new RunEvent
-                            {
-                                Chunk = new OutputChunk
-                                {
-                                    Stream = frame.Type == SupervisorFrame.Stdout ? OutputStream.Stdout : OutputStream.Stderr,
-                                    Data = ByteString.CopyFrom(frame.Payload, 0, take),
-                                },
-                            });
-                        }
-                        catch (Exception)
-                        {
-                            callerGone = true; // the caller is gone: stop the program, drain until the slot says it ended
-                            Kill();
-                        }
-                    }
-                    break;
-                case SupervisorFrame.StdinAck:
-                    Interlocked.Exchange(ref acked, (long)BinaryPrimitives.ReadUInt64BigEndian(frame.Payload));
-                    ackSignal.Release();
-                    break;
-                case SupervisorFrame.Zk:
-                    zk = Encoding.ASCII.GetString(frame.Payload);
-                    break;
-                case SupervisorFrame.Exit:
-                    exit = JsonSerializer.Deserialize<SupervisorExit>(frame.Payload);
-                    break;
-            }
-        }
-        var programUs = (ulong)clock.Elapsed.TotalMicroseconds;
-        runEnded.Cancel();
-        await stdin;
-
-        var result = new RunResult
-        {
-            TimedOut = timedOut,
-            DurationMs = (uint)(programUs / 1000),
-            ZkDecryptionFailed = request.Zk is not null && zk != "ok",
-            Warm = true,
-            SandboxId = slot.Id,
-            Timings = new RunTimings { FirstOutputUs = firstOutputUs, ProgramUs = programUs },
-        };
-        if (exit is null)
-        {
-            // The slot died during the run: its supervisor was killed (OOM by memory in no process, such as memfd
-            // or tmpfs pages) or the container went away.
-            anomaly ??= "it died during the run";
-            var oom = await factory.DiedOfOomAsync(slot);
-            log.LogWarning("Slot {Id} died during run {RunId}{Oom}: {Note}", slot.ShortId, request.RunId, oom ? " (OOM)" : "", slot.DeathNote ?? "no message");
-            result.ExitCode = 137;
-            result.OomKilled = oom && !timedOut;
-            result.ZkDecryptionFailed = false;
-            return (result, anomaly, callerGone);
-        }
-        result.ExitCode = timedOut ? 137 : exit.ExitCode;
-        result.OomKilled = exit.OomKilled && !timedOut;
-        result.OutputTruncated = exit.Truncated;
-        result.StoppedAtOutputCap = exit.OutputCapped && !timedOut;
-        return (result, anomaly, callerGone);
-    }
-
-    /// <summary>Sends the program's stdin in chunks, never more than <see cref="StdinWindow"/> ahead of what the
-    /// supervisor has written to the program's pipe, then end-of-file.</summary>
-    private static async Task SendStdinAsync(Slot slot, uint seq, ByteString stdin, Func<long> acked, SemaphoreSlim ackSignal, CancellationToken runEnded)
-    {
-        try
-        {
-            var data = stdin.Memory;
-            var sent = 0;
-            while (sent < data.Length)
-            {
-                while (sent - acked() >= StdinWindow)
-                    await ackSignal.WaitAsync(runEnded);
-                var n = Math.Min(StdinChunk, data.Length - sent);
-                await slot.SendAsync(SupervisorFrame.Stdin, seq, data.Slice(sent, n));
-                sent += n;
-            }
-            await slot.SendAsync(SupervisorFrame.StdinEof, seq, ReadOnlyMemory<byte>.Empty);
-        }
-        catch (Exception)
-        {
-            // The run ended first (the program need not read its stdin), or the slot died: nothing to do.
-        }
-    }
-
-    /// <summary>The supervisor's exit frame.</summary>
-    private sealed record SupervisorExit(
-        [property: System.Text.Json.Serialization.JsonPropertyName("exit_code")] int ExitCode,
-        [property: System.Text.Json.Serialization.JsonPropertyName("truncated")] bool Truncated,
-        [property: System.Text.Json.Serialization.JsonPropertyName("output_capped")] bool OutputCapped,
-        [property: System.Text.Json.Serialization.JsonPropertyName("oom_killed")] bool OomKilled);
 }

@@ -42,6 +42,9 @@ public sealed class Slot
         Reading = Task.Run(ReadLoopAsync);
     }
 
+    /// <summary>Frames of a run held between the slot's stream and the run (each at most 64 KiB of output).</summary>
+    public const int FramesInFlight = 32;
+
     public string Id { get; }
     public string ShortId => DockerHost.Short(Id);
     public LanguageRuntime Language { get; }
@@ -68,7 +71,12 @@ public sealed class Slot
     /// exit frame, which is the last. If the slot dies first, the reader completes without an exit frame.</summary>
     public (uint Seq, ChannelReader<SupervisorFrame> Frames) BeginRun()
     {
-        var channel = Channel.CreateUnbounded<SupervisorFrame>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        // Bounded: a caller that stops reading stops this slot's reader, then the supervisor, then the program (its pipe
+        // fills), instead of growing a buffer here.
+        var channel = Channel.CreateBounded<SupervisorFrame>(new BoundedChannelOptions(FramesInFlight)
+        {
+            SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait,
+        });
         lock (_frames)
         {
             _runSeq = ++_nextSeq;
@@ -116,7 +124,19 @@ public sealed class Slot
                     continue;
                 }
                 foreach (var frame in _frames.Feed(buffer.AsSpan(0, read.Count)))
-                    Dispatch(frame);
+                    if (Route(frame) is { } run)
+                    {
+                        try
+                        {
+                            await run.Writer.WriteAsync(frame);
+                        }
+                        catch (ChannelClosedException)
+                        {
+                            // the run stopped listening (it ended); the frame is dropped
+                        }
+                        if (frame.Type == SupervisorFrame.Exit)
+                            run.Writer.TryComplete();
+                    }
             }
         }
         catch (Exception e)
@@ -133,29 +153,28 @@ public sealed class Slot
         }
     }
 
-    private void Dispatch(SupervisorFrame frame)
+    /// <summary>The run a frame belongs to, or null for the slot's own frames and late frames of ended runs.</summary>
+    private Channel<SupervisorFrame>? Route(SupervisorFrame frame)
     {
         switch (frame.Type)
         {
             case SupervisorFrame.Ready:
                 lock (_frames)
                     _ready.TrySetResult();
-                return;
+                return null;
             case SupervisorFrame.Fatal:
                 DeathNote = Encoding.UTF8.GetString(frame.Payload);
                 _log.LogWarning("Slot {Id} supervisor: {Message}", ShortId, DeathNote);
-                return;
+                return null;
         }
         lock (_frames)
         {
             if (_run is null || frame.Seq != _runSeq)
-                return; // a late frame of an ended run
-            _run.Writer.TryWrite(frame);
+                return null;
+            var run = _run;
             if (frame.Type == SupervisorFrame.Exit)
-            {
-                _run.Writer.TryComplete();
                 _run = null;
-            }
+            return run;
         }
     }
 }

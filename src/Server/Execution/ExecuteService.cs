@@ -14,7 +14,7 @@ namespace PythOn.Server.Execution;
 /// <summary>Runs code in the sandbox with the caller's secrets as environment variables.</summary>
 [Authorize]
 public sealed class ExecuteService(SandboxRunner runner, SecretStore secrets, RunPackages packages, AuditLog audit, UserRunGate gate,
-    IOptions<PythOnOptions> options)
+    InteractiveSession interactive, IOptions<PythOnOptions> options)
     : PythOn.Api.V1.Execute.ExecuteBase
 {
     public override async Task<ExecuteResponse> Execute(ExecuteRequest request, ServerCallContext context)
@@ -34,6 +34,15 @@ public sealed class ExecuteService(SandboxRunner runner, SecretStore secrets, Ru
             chunk => responseStream.WriteAsync(new ExecuteStreamEvent { Chunk = chunk }), context.CancellationToken);
         await Audit(caller, plan, outcome.Response, "execute.stream");
         await responseStream.WriteAsync(new ExecuteStreamEvent { Result = outcome.Response });
+    }
+
+    public override async Task Interact(IAsyncStreamReader<InteractRequest> requestStream, IServerStreamWriter<ExecuteStreamEvent> responseStream,
+        ServerCallContext context)
+    {
+        if (!await requestStream.MoveNext(context.CancellationToken))
+            throw Problems.Invalid("the call ended before its first message, `start` with the run.");
+        await interactive.RunAsync(context.Caller(), requestStream.Current, InteractiveInput.From(requestStream),
+            e => responseStream.WriteAsync(e), context.CancellationToken);
     }
 
     private async Task<(Caller, RunPlan)> PrepareAsync(ExecuteRequest request, ServerCallContext context)

@@ -15,10 +15,12 @@ namespace PythOn.Server.Execution;
 
 internal static class ExecuteResponseExtensions
 {
-    /// <summary>Sets stopped_at_output_cap only when true: the field is present only then (documented response shape).</summary>
-    public static ExecuteResponse WithStoppedAtOutputCap(this ExecuteResponse response, bool stopped)
+    /// <summary>Sets the optional flags only when true: they are present only then (the documented response shape).</summary>
+    public static ExecuteResponse WithFlags(this ExecuteResponse response, RunResult result)
     {
-        if (stopped) response.StoppedAtOutputCap = true;
+        if (result.StoppedAtOutputCap) response.StoppedAtOutputCap = true;
+        if (result.IdleTimedOut) response.IdleTimedOut = true;
+        if (result.StoppedAtStdinCap) response.StoppedAtStdinCap = true;
         return response;
     }
 }
@@ -37,7 +39,10 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
     private static readonly TimeSpan DeadlineSlack = TimeSpan.FromSeconds(30);
     private int _next;
 
-    public async Task<RunOutcome> RunAsync(RunPlan plan, ZkJob? zk, Func<OutputChunk, Task>? onChunk, CancellationToken cancellationToken)
+    /// <param name="interactive">For an interactive run: writes the caller's stdin, stdin end and signals to the agent
+    /// while the run goes on (stopped by its token when the run has ended); null for a run with fixed stdin.</param>
+    public async Task<RunOutcome> RunAsync(RunPlan plan, ZkJob? zk, Func<OutputChunk, Task>? onChunk, CancellationToken cancellationToken,
+        InteractiveInput? interactive = null)
     {
         var request = new RunRequest
         {
@@ -51,6 +56,11 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
         request.Args.AddRange(plan.Args);
         foreach (var (name, value) in plan.Env) request.Env[name] = value;
         if (zk is not null) request.Zk = zk;
+        if (interactive is not null)
+        {
+            request.IdleTimeoutMs = (uint)interactive.IdleTimeout.TotalMilliseconds;
+            request.MaxStdinBytes = (ulong)options.Value.Limits.MaxInteractiveStdinBytes;
+        }
 
         var clients = agents.Clients.ToList();
         var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)clients.Count);
@@ -88,6 +98,37 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
                         $"the packages of this run are still being installed ({string.Join(", ", plan.Packages)}); try again in a moment."),
                 });
             }
+            if (interactive is not null)
+            {
+                using var duplex = client.Interact(deadline: DateTime.UtcNow + plan.Timeout + DeadlineSlack, cancellationToken: cancellationToken);
+                bool started;
+                try
+                {
+                    await duplex.RequestStream.WriteAsync(new Sandbox.V1.InteractRequest { Start = request }, cancellationToken);
+                    started = await duplex.ResponseStream.MoveNext(cancellationToken);
+                }
+                catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !cancellationToken.IsCancellationRequested)
+                {
+                    logger.LogWarning("Sandbox agent {Address} is unavailable: {Detail}", address, e.Status.Detail);
+                    failures.Add($"{address}: {e.Status.Detail}");
+                    continue;
+                }
+                catch (RpcException e)
+                {
+                    throw Translate(e, address);
+                }
+                using var runEnded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var pump = interactive.PumpAsync(duplex.RequestStream, runEnded.Token);
+                try
+                {
+                    return await ReadAsync(duplex.ResponseStream, started, plan, onChunk, address, cancellationToken);
+                }
+                finally
+                {
+                    await runEnded.CancelAsync();
+                    await pump;
+                }
+            }
             var call = client.Run(request, deadline: DateTime.UtcNow + plan.Timeout + DeadlineSlack, cancellationToken: cancellationToken);
             using (call)
             {
@@ -107,14 +148,14 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
                 {
                     throw Translate(e, address);
                 }
-                return await ReadAsync(call, first, plan, onChunk, address, cancellationToken);
+                return await ReadAsync(call.ResponseStream, first, plan, onChunk, address, cancellationToken);
             }
         }
         throw Problems.Unavailable(
             $"no sandbox agent is reachable ({string.Join("; ", failures)}): start the agent (./run.sh starts one) or check PythOn:Agents.");
     }
 
-    private static async Task<RunOutcome> ReadAsync(AsyncServerStreamingCall<RunEvent> call, bool hasEvent, RunPlan plan,
+    private static async Task<RunOutcome> ReadAsync(IAsyncStreamReader<RunEvent> events, bool hasEvent, RunPlan plan,
         Func<OutputChunk, Task>? onChunk, string address, CancellationToken cancellationToken)
     {
         var stdout = new StringBuilder();
@@ -133,7 +174,7 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
         {
             while (hasEvent)
             {
-                var ev = call.ResponseStream.Current;
+                var ev = events.Current;
                 switch (ev.EventCase)
                 {
                     case RunEvent.EventOneofCase.Chunk when ev.Chunk.Stream == AgentOutputStream.Stderr:
@@ -156,9 +197,9 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
                             DurationMs = result.DurationMs,
                             TimedOut = result.TimedOut,
                             OutputTruncated = result.OutputTruncated,
-                        }.WithStoppedAtOutputCap(result.StoppedAtOutputCap), result.ZkDecryptionFailed);
+                        }.WithFlags(result), result.ZkDecryptionFailed);
                 }
-                hasEvent = await call.ResponseStream.MoveNext(cancellationToken);
+                hasEvent = await events.MoveNext(cancellationToken);
             }
         }
         catch (RpcException e)

@@ -46,6 +46,7 @@ public static class PythOnApp
         services.AddSingleton<AgentConnections>();
         services.AddSingleton<SandboxRunner>();
         services.AddSingleton<UserRunGate>();
+        services.AddSingleton<InteractiveSession>();
         services.AddSingleton<Auth.LoginThrottle>();
         services.AddSingleton<ModelSettings>();
         services.AddPythOnGeneration();
@@ -67,6 +68,7 @@ public static class PythOnApp
         // And the agent addresses: a malformed or cleartext non-loopback address stops the start with its reason.
         app.Services.GetRequiredService<Agents.AgentConnections>();
 
+        app.UseWebSockets();
         app.UseRouting();
         app.UseAuthentication();
         app.UseRateLimiter();
@@ -84,6 +86,7 @@ public static class PythOnApp
         app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapGrpcReflectionService().AllowAnonymous();
         app.MapPythOnApiDocs();
+        app.MapInteractiveWebSocket();
         return app;
     }
 }

@@ -89,6 +89,8 @@ public sealed class LimitOptions
     /// <summary>Runs one user may have in progress at once (Execute, ExecuteStream, ZK ExecuteCode, Generate with
     /// execution); beyond it RESOURCE_EXHAUSTED (429) with Retry-After.</summary>
     public int MaxConcurrentRunsPerUser { get; set; } = 2;
+    /// <summary>Most stdin bytes one interactive run takes in all; past it the run ends (stopped_at_stdin_cap).</summary>
+    public long MaxInteractiveStdinBytes { get; set; } = 8 * 1024 * 1024;
     /// <summary>Password hashes (register, login) computed at once; each takes 19 MiB and a core for tens of ms.</summary>
     public int PasswordChecksAtOnce { get; set; } = Math.Max(2, Environment.ProcessorCount);
     /// <summary>How long a sign-in waits for a free password check before RESOURCE_EXHAUSTED (429) with Retry-After.</summary>

@@ -87,6 +87,8 @@ public sealed class PackageInstallTests(SandboxFixture fx)
         // The liar installs first and makes its installed metadata claim to be the victim's set.
         var (liar, _) = await InstallAsync("python", "pyth-on-liar==1.0");
         Assert.True(liar.Ok, liar.Message);
+        // The precondition of the attack: the installer's manifest (from the installed metadata) claims the victim's set.
+        Assert.Equal(["pyth-on-victim==2.0"], liar.Resolved);
         var (victim, _) = await InstallAsync("python", "pyth-on-victim==2.0");
         Assert.True(victim.Ok, victim.Message);
 

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Options;
+using PythOn.Api.V1;
+using PythOn.Server.Audit;
+using PythOn.Server.Auth;
+using PythOn.Server.Errors;
+using PythOn.Server.Hosting;
+using PythOn.Server.Packages;
+using PythOn.Server.Secrets;
+
+namespace PythOn.Server.Execution;
+
+/// <summary>An interactive run for one caller, whatever carries it (gRPC Execute.Interact or the WebSocket endpoint):
+/// validated like Execute, counted against the caller's run cap, masked, audited as "execute.interact".</summary>
+public sealed class InteractiveSession(SandboxRunner runner, SecretStore secrets, RunPackages packages, AuditLog audit, UserRunGate gate,
+    IOptions<PythOnOptions> options)
+{
+    public const double DefaultIdleSeconds = 30;
+    public const double MaxIdleSeconds = 600;
+
+    public async Task RunAsync(Caller caller, InteractRequest first, Func<CancellationToken, Task<InteractRequest?>> next,
+        Func<ExecuteStreamEvent, Task> emit, CancellationToken cancellationToken)
+    {
+        if (first.InputCase != InteractRequest.InputOneofCase.Start || first.Start.Run is null)
+            throw Problems.Invalid("the first message of an interactive run must be `start` with the run: {\"start\":{\"run\":{\"language\":\"python\",\"code\":\"...\"}}}.");
+        var start = first.Start;
+        var idle = start.HasIdleTimeout ? start.IdleTimeout : DefaultIdleSeconds;
+        if (double.IsNaN(idle) || idle <= 0 || idle > MaxIdleSeconds)
+            throw Problems.Invalid($"start.idleTimeout must be more than 0 and at most {MaxIdleSeconds} seconds.");
+        var request = start.Run;
+        var plan = RunPlans.Create(options.Value.Limits, request.Language, request.Code, request.Stdin, request.Args, request.Env,
+            request.HasTimeout ? request.Timeout : null, secrets.Reveal(caller.UserId));
+        plan = plan with { Packages = await packages.ForRunAsync(caller.UserId, plan.Language, request.Packages, cancellationToken) };
+
+        using var lease = gate.Enter(caller.UserId.ToString());
+        var outcome = await runner.RunAsync(plan, zk: null, chunk => emit(new ExecuteStreamEvent { Chunk = chunk }), cancellationToken,
+            new InteractiveInput(next, TimeSpan.FromSeconds(idle)));
+        await audit.RecordAsync(caller.UserId, "execute.interact", $"run/{plan.Language}",
+            outcome.Response.ExitCode == 0 ? AuditOutcome.Success : AuditOutcome.Failure, caller.ClientAddress, new Dictionary<string, string>
+            {
+                ["language"] = plan.Language,
+                ["duration_ms"] = outcome.Response.DurationMs.ToString(),
+                ["exit_code"] = outcome.Response.ExitCode.ToString(),
+                ["code_sha256"] = plan.CodeSha256,
+            });
+        await emit(new ExecuteStreamEvent { Result = outcome.Response });
+    }
+}
