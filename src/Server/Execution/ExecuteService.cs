@@ -13,8 +13,8 @@ namespace PythOn.Server.Execution;
 
 /// <summary>Runs code in the sandbox with the caller's secrets as environment variables.</summary>
 [Authorize]
-public sealed class ExecuteService(SandboxRunner runner, SecretStore secrets, RunPackages packages, AuditLog audit, UserRunGate gate,
-    InteractiveSession interactive, IOptions<PythOnOptions> options)
+public sealed class ExecuteService(SandboxRunner runner, ExecutePlans plans, AuditLog audit, UserRunGate gate,
+    InteractiveSession interactive)
     : PythOn.Api.V1.Execute.ExecuteBase
 {
     public override async Task<ExecuteResponse> Execute(ExecuteRequest request, ServerCallContext context)
@@ -48,10 +48,7 @@ public sealed class ExecuteService(SandboxRunner runner, SecretStore secrets, Ru
     private async Task<(Caller, RunPlan)> PrepareAsync(ExecuteRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
-        var plan = RunPlans.Create(options.Value.Limits, request.Language, request.Code, request.Stdin, request.Args, request.Env,
-            request.HasTimeout ? request.Timeout : null, secrets.Reveal(caller.UserId));
-        plan = plan with { Packages = await packages.ForRunAsync(caller.UserId, plan.Language, request.Packages, context.CancellationToken) };
-        return (caller, plan);
+        return (caller, await plans.CreateAsync(caller, request, context.CancellationToken));
     }
 
     private Task Audit(Caller caller, RunPlan plan, ExecuteResponse response, string action) =>

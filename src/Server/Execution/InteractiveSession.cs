@@ -1,18 +1,13 @@
-using Microsoft.Extensions.Options;
 using PythOn.Api.V1;
 using PythOn.Server.Audit;
 using PythOn.Server.Auth;
 using PythOn.Server.Errors;
-using PythOn.Server.Hosting;
-using PythOn.Server.Packages;
-using PythOn.Server.Secrets;
 
 namespace PythOn.Server.Execution;
 
 /// <summary>An interactive run for one caller, whatever carries it (gRPC Execute.Interact or the WebSocket endpoint):
 /// validated like Execute, counted against the caller's run cap, masked, audited as "execute.interact".</summary>
-public sealed class InteractiveSession(SandboxRunner runner, SecretStore secrets, RunPackages packages, AuditLog audit, UserRunGate gate,
-    IOptions<PythOnOptions> options)
+public sealed class InteractiveSession(SandboxRunner runner, ExecutePlans plans, AuditLog audit, UserRunGate gate)
 {
     public const double DefaultIdleSeconds = 30;
     public const double MaxIdleSeconds = 600;
@@ -26,10 +21,7 @@ public sealed class InteractiveSession(SandboxRunner runner, SecretStore secrets
         var idle = start.HasIdleTimeout ? start.IdleTimeout : DefaultIdleSeconds;
         if (double.IsNaN(idle) || idle <= 0 || idle > MaxIdleSeconds)
             throw Problems.Invalid($"start.idleTimeout must be more than 0 and at most {MaxIdleSeconds} seconds.");
-        var request = start.Run;
-        var plan = RunPlans.Create(options.Value.Limits, request.Language, request.Code, request.Stdin, request.Args, request.Env,
-            request.HasTimeout ? request.Timeout : null, secrets.Reveal(caller.UserId));
-        plan = plan with { Packages = await packages.ForRunAsync(caller.UserId, plan.Language, request.Packages, cancellationToken) };
+        var plan = await plans.CreateAsync(caller, start.Run, cancellationToken);
 
         using var lease = gate.Enter(caller.UserId.ToString());
         var outcome = await runner.RunAsync(plan, zk: null, chunk => emit(new ExecuteStreamEvent { Chunk = chunk }), cancellationToken,

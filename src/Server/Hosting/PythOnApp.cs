@@ -47,6 +47,7 @@ public static class PythOnApp
         services.AddSingleton<SandboxRunner>();
         services.AddSingleton<UserRunGate>();
         services.AddSingleton<InteractiveSession>();
+        services.AddSingleton<ExecutePlans>();
         services.AddSingleton<Auth.LoginThrottle>();
         services.AddSingleton<ModelSettings>();
         services.AddPythOnGeneration();

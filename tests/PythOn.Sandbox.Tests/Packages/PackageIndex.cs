@@ -46,22 +46,8 @@ public sealed class PackageIndex : IAsyncDisposable
             ($"{distInfo}/METADATA", Encoding.UTF8.GetBytes($"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: Pyth-On test package\n\n")),
             ($"{distInfo}/WHEEL", Encoding.UTF8.GetBytes("Wheel-Version: 1.0\nGenerator: pyth-on-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n\n")),
         };
-        var record = new StringBuilder();
-        foreach (var (path, bytes) in files)
-            record.Append($"{path},sha256={Convert.ToBase64String(SHA256.HashData(bytes)).TrimEnd('=').Replace('+', '-').Replace('/', '_')},{bytes.Length}\n");
-        record.Append($"{distInfo}/RECORD,,\n");
-        files.Add(($"{distInfo}/RECORD", Encoding.UTF8.GetBytes(record.ToString())));
 
-        using var buffer = new MemoryStream();
-        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
-        {
-            foreach (var (path, bytes) in files)
-            {
-                using var entry = zip.CreateEntry(path).Open();
-                entry.Write(bytes);
-            }
-        }
-        Add(name, $"{module}-{version}-py3-none-any.whl", buffer.ToArray());
+        Add(name, $"{module}-{version}-py3-none-any.whl", Wheel(distInfo, files));
         return this;
     }
 
@@ -84,21 +70,7 @@ public sealed class PackageIndex : IAsyncDisposable
             ($"{data}/{victimModule}/__init__.py", Encoding.UTF8.GetBytes("VALUE = \"POISONED\"\n")),
             ($"{data}/{distInfo}/METADATA", Encoding.UTF8.GetBytes($"Metadata-Version: 2.1\nName: {claimedName}\nVersion: {claimedVersion}\n\n")),
         };
-        var record = new StringBuilder();
-        foreach (var (path, bytes) in files)
-            record.Append($"{path},sha256={Convert.ToBase64String(SHA256.HashData(bytes)).TrimEnd('=').Replace('+', '-').Replace('/', '_')},{bytes.Length}\n");
-        record.Append($"{distInfo}/RECORD,,\n");
-        files.Add(($"{distInfo}/RECORD", Encoding.UTF8.GetBytes(record.ToString())));
-        using var buffer = new MemoryStream();
-        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
-        {
-            foreach (var (path, bytes) in files)
-            {
-                using var entry = zip.CreateEntry(path).Open();
-                entry.Write(bytes);
-            }
-        }
-        Add(name, $"{module}-{version}-py3-none-any.whl", buffer.ToArray());
+        Add(name, $"{module}-{version}-py3-none-any.whl", Wheel(distInfo, files));
         return this;
     }
 
@@ -121,6 +93,26 @@ public sealed class PackageIndex : IAsyncDisposable
         }
         Add(name, $"{root}.tar.gz", buffer.ToArray());
         return this;
+    }
+
+    /// <summary>A wheel (zip) of <paramref name="files"/> with its RECORD.</summary>
+    private static byte[] Wheel(string distInfo, List<(string Path, byte[] Bytes)> files)
+    {
+        var record = new StringBuilder();
+        foreach (var (path, bytes) in files)
+            record.Append($"{path},sha256={Convert.ToBase64String(SHA256.HashData(bytes)).TrimEnd('=').Replace('+', '-').Replace('/', '_')},{bytes.Length}\n");
+        record.Append($"{distInfo}/RECORD,,\n");
+        files.Add(($"{distInfo}/RECORD", Encoding.UTF8.GetBytes(record.ToString())));
+        using var buffer = new MemoryStream();
+        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (path, bytes) in files)
+            {
+                using var entry = zip.CreateEntry(path).Open();
+                entry.Write(bytes);
+            }
+        }
+        return buffer.ToArray();
     }
 
     private void Add(string name, string file, byte[] bytes)
