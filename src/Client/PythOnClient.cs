@@ -28,7 +28,7 @@ namespace PythOn.Client;
 /// <para>Every method takes a <see cref="CancellationToken"/>; errors surface as <see cref="RpcException"/> with
 /// the status the API documents.</para>
 /// </remarks>
-public sealed class PythOnClient : IDisposable
+public sealed partial class PythOnClient : IDisposable
 {
     /// <summary>The RPCs retried on UNAVAILABLE, as "service/method" with the proto package, e.g. "pythonapi.v1.Secrets/PutSecret".</summary>
     public static IReadOnlyList<string> RetriedMethods { get; } =

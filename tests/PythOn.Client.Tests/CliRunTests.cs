@@ -41,6 +41,41 @@ public sealed class CliRunTests(PythOnServer server)
     }
 
     [Fact]
+    public async Task Run_interactive_connects_this_stdin_to_the_running_program_turn_by_turn()
+    {
+        await server.EnsureAgentAsync();
+        var cli = Cli.ForNewUser(server.GrpcAddress);
+        await cli.RegisterAsync();
+        var program = Path.Combine(cli.Home, "echo.py");
+        File.WriteAllText(program, """
+            import sys
+            while True:
+                line = sys.stdin.readline()
+                if not line:
+                    break
+                print("echo:" + line.strip(), flush=True)
+            print("bye")
+            """);
+
+        using var process = cli.Start(["run", "-i", program]);
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardInput.WriteLineAsync("hello");
+        await process.StandardInput.FlushAsync();
+        Assert.Equal("echo:hello", await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
+        // The answer came before the next line was typed: the program is still running, waiting for it.
+        Assert.False(process.HasExited);
+        await process.StandardInput.WriteLineAsync("again");
+        await process.StandardInput.FlushAsync();
+        Assert.Equal("echo:again", await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
+        process.StandardInput.Close(); // end of input closes the program's stdin
+
+        var rest = process.StandardOutput.ReadToEndAsync();
+        await Cli.WaitAsync(process, TimeSpan.FromSeconds(60), rest, stderr);
+        Assert.Equal("bye\n", await rest);
+        Assert.Equal(0, process.ExitCode);
+    }
+
+    [Fact]
     public async Task Run_passes_stdin_args_env_and_secrets_through()
     {
         await server.EnsureAgentAsync();

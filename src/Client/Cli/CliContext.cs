@@ -76,6 +76,9 @@ public sealed class CliContext
     /// <summary>A client without credentials (register, login, health, info).</summary>
     public PythOnClient Anonymous() => new(new PythOnClientOptions { Address = new Uri(Server) });
 
+    /// <summary>Whether an API key ($PYTH_ON_API_KEY) or stored credentials for this server exist.</summary>
+    public bool HasCredentials => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(ApiKeyVariable)) || StoredCredentials is not null;
+
     /// <summary>
     /// A client with this server's credentials: $PYTH_ON_API_KEY, else the config file's API key, else its token
     /// (refreshed when needed, the new pair written back to the config file).

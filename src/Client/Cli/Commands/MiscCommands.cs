@@ -68,9 +68,10 @@ public static class MiscCommands
 
     /// <summary>`pyth-on health`.</summary>
     public static Command Health() =>
-        new Command("health", "Show the health of the server, its sandbox agents, Docker, the warm pool and the model.").Does(async (ctx, _, ct) =>
+        new Command("health", "Show the health of the server; signed in, also its sandbox agents, Docker, the slots and the model.").Does(async (ctx, _, ct) =>
         {
-            using var client = ctx.Anonymous();
+            // The details come only with credentials: send them when we have them.
+            using var client = ctx.HasCredentials ? ctx.Authenticated() : ctx.Anonymous();
             var health = await client.GetHealthAsync(ct);
             if (ctx.Json)
             {
