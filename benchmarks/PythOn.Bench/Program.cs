@@ -143,6 +143,28 @@ var (restThroughput, restPythonCpu) = await Throughput("Pyth-On REST python prin
 var (grpcThroughput, _) = await Throughput("Pyth-On gRPC python print(1)", Grpc("python", "print(1)"), throughputRuns, WaitForIdleAsync);
 var (restNodeThroughput, restNodeCpu) = await Throughput("Pyth-On REST javascript console.log(1)", Rest("javascript", "console.log(1)"), throughputRuns, WaitForIdleAsync);
 
+// Output floods: the host CPU a run that floods until it is stopped at the cap costs must not grow with its timeout
+// (the supervisor stops it at the cap), and printing exactly the cap costs what delivering it costs.
+async Task<double> FloodCpuMs(string code, double timeout)
+{
+    await WaitForIdleAsync();
+    var cpu = CpuClock.BusySeconds();
+    using var response = await http.PostAsJsonAsync("/api/v1/execute", new { language = "python", code, timeout });
+    response.EnsureSuccessStatusCode();
+    var cpuMs = (CpuClock.BusySeconds() - cpu) * 1000;
+    await WaitForIdleAsync();
+    return cpuMs;
+}
+const string flood = "import sys\nchunk = 'x' * 65536\nwhile True:\n    sys.stdout.write(chunk)";
+const string exactlyCap = "import sys\nsys.stdout.write('x' * (1 << 20))";
+var flood5 = (await FloodCpuMs(flood, 5) + await FloodCpuMs(flood, 5)) / 2;
+var flood50 = (await FloodCpuMs(flood, 50) + await FloodCpuMs(flood, 50)) / 2;
+var capCpu = (await FloodCpuMs(exactlyCap, 10) + await FloodCpuMs(exactlyCap, 10)) / 2;
+Console.WriteLine();
+Console.WriteLine($"{"output flood stopped at the 1 MiB cap, timeout 5 s",-44} machine CPU {flood5,6:F0} ms per run");
+Console.WriteLine($"{"output flood stopped at the 1 MiB cap, timeout 50 s",-44} machine CPU {flood50,6:F0} ms per run");
+Console.WriteLine($"{"printing exactly the cap (1 MiB)",-44} machine CPU {capCpu,6:F0} ms per run");
+
 Console.WriteLine();
 Console.WriteLine("Ratios (lower is better for latency, higher for throughput):");
 Ratio("REST python p50 / bare python3 start", restPython.P50 / barePython.P50, "≤ 0.8");
@@ -160,6 +182,8 @@ Ratio("machine CPU per REST python run / bare python3", restPythonCpu / barePyth
 Ratio("machine CPU per REST javascript run / bare node", restNodeCpu / bareNodeCpu, "≤ 1.2");
 var nodeBound = 0.8 * Environment.ProcessorCount * 1000 / bareNodeCpu;
 Ratio($"REST javascript throughput / (0.8 x cores / bare node CPU = {nodeBound:F1}/s)", restNodeThroughput / nodeBound, "≥ 1.0");
+Ratio("flood CPU, timeout 50 s / timeout 5 s", flood50 / flood5, "≈ 1 (no growth with the timeout)");
+Ratio("flood CPU / printing exactly the cap", flood5 / capCpu, "≈ 1");
 // With every core busy, runs/s can not exceed cores / CPU per run; a single-use container costs at least the lifecycle.
 var ceiling = Environment.ProcessorCount * 1000 / lifecycleCpuMs;
 Console.WriteLine();

@@ -33,6 +33,7 @@ public sealed class ZkService(ZkCodeStore store, ZkFailureLimiter failures, Sand
     {
         var caller = context.Caller();
         if (string.IsNullOrEmpty(request.MasterPassword)) throw Problems.Invalid("masterPassword is required.");
+        if (string.IsNullOrWhiteSpace(request.Code)) throw Problems.Invalid("code is required: the program to encrypt.");
         if (System.Text.Encoding.UTF8.GetByteCount(request.Code) > MaxEncryptBytes)
             throw Problems.Invalid($"code is larger than {MaxEncryptBytes} bytes, the limit of this testing helper: encrypt locally with the client library instead.");
         await EncryptSlots.WaitAsync(context.CancellationToken);
