@@ -12,10 +12,10 @@ REST_URL="${PYTH_ON_REST_URL:-http://127.0.0.1:8080}"
 GRPC_URL="${PYTH_ON_GRPC_URL:-http://127.0.0.1:8081}"
 DATA_DIR="$(realpath -m "${PYTH_ON_DATA_DIR:-data}")"
 AGENT_SOCKET="${PYTH_ON_AGENT_SOCKET:-/run/pyth-on/agent.sock}"
-# Package stores (read-only in sandboxes). Installs run in their own container on this Docker network:
-# with `dockerd --bridge=none` only "host" reaches an index.
+# Package stores (read-only in sandboxes). Installs run in their own container with no network ("none"): the
+# agent's egress proxy reaches only the configured index hosts.
 STORE_ROOT="$(realpath -m "${PYTH_ON_PACKAGE_STORE:-/var/lib/pyth-on/packages}")"
-INSTALL_NETWORK="${PYTH_ON_INSTALL_NETWORK:-host}"
+INSTALL_NETWORK="${PYTH_ON_INSTALL_NETWORK:-none}"
 
 ./scripts/ensure-dotnet.sh
 ./scripts/ensure-docker.sh

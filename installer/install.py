@@ -9,10 +9,55 @@
 # and exits 0; on failure it exits with the installer's status (its messages are on stderr).
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 
 OUT = "/out"
+PROXY_PORT = 3128
+
+
+def start_egress_relay():
+    """With no network (the default), the only way out is the agent's egress proxy on a unix socket: relay
+    127.0.0.1:3128 (this container's own loopback) to it, and point pip and npm at it. Returns the proxy URL."""
+    path = os.environ.get("PYTH_ON_EGRESS_SOCKET")
+    if not path:
+        return None
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", PROXY_PORT))
+    listener.listen(64)
+
+    def pipe(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def serve():
+        while True:
+            client, _ = listener.accept()
+            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                upstream.connect(path)
+            except OSError:
+                client.close()
+                continue
+            threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"http://127.0.0.1:{PROXY_PORT}"
 
 
 def fail(message, code=2):
@@ -72,13 +117,21 @@ def main():
     for r in requirements:
         if not r or r.startswith("-"):
             fail(f"refusing requirement {r!r}")
+    proxy = start_egress_relay()
+    if proxy:
+        for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+            os.environ[name] = proxy
+        os.environ.pop("no_proxy", None)
+        os.environ.pop("NO_PROXY", None)
+        os.environ["npm_config_proxy"] = proxy
+        os.environ["npm_config_https_proxy"] = proxy
     if language == "python":
         site = os.path.join(OUT, "site-packages")
         os.makedirs(site, exist_ok=True)
         code = run([sys.executable, "-m", "pip", "install",
                     "--only-binary=:all:", "--no-cache-dir", "--disable-pip-version-check", "--no-input",
                     "--no-warn-script-location", "--progress-bar", "off", "--no-color",
-                    "--target", site, "--index-url", index, "--"] + requirements)
+                    "--target", site, "--index-url", index] + (["--proxy", proxy] if proxy else []) + ["--"] + requirements)
         if code != 0:
             sys.exit(code)
         resolved = dist_info_resolved(site)

@@ -284,7 +284,8 @@ class Supervisor:
         result = {
             "exit_code": status,
             "truncated": run.truncated,
-            "output_capped": run.capped,
+            # Stopped by us only if the kill is what ended it: a program may finish on its own first.
+            "output_capped": run.capped and status == 128 + signal.SIGKILL,
             "oom_killed": oom_kills() > run.oom_before,
             "zk": run.zk,
         }

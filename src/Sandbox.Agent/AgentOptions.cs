@@ -65,9 +65,15 @@ public sealed class PackageOptions
     /// <summary>Installer image (scripts/build-installer-image.sh tags its latest build pyth-on-installer:current).</summary>
     public string InstallerImage { get; set; } = "pyth-on-installer:current";
 
-    /// <summary>Docker network of the install container, the only container with network access. With
-    /// `dockerd --bridge=none` only "host" reaches an index; "none" makes every install fail.</summary>
-    public string Network { get; set; } = "host";
+    /// <summary>Docker network of the install container. "none" (default): its only way out is the agent's egress
+    /// proxy, which reaches the configured index hosts and nothing else. Another network ("host") gives the installer
+    /// that network directly (npm and pip follow URLs in package metadata: it could reach this host's loopback and
+    /// link-local addresses): not recommended.</summary>
+    public string Network { get; set; } = "none";
+
+    /// <summary>More hosts installs may reach besides the index hosts, as host or host:port (443 when no port):
+    /// PyPI's index links to files.pythonhosted.org.</summary>
+    public List<string> AllowedHosts { get; set; } = ["files.pythonhosted.org"];
 
     /// <summary>Python package index (PEP 503 simple API) given to pip as --index-url.</summary>
     public string PipIndexUrl { get; set; } = "https://pypi.org/simple";

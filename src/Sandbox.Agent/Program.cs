@@ -27,12 +27,15 @@ builder.Services.AddSingleton<SlotFactory>();
 builder.Services.AddSingleton<SlotPool>();
 builder.Services.AddSingleton<RunExecutor>();
 builder.Services.AddSingleton<PackageStore>();
+builder.Services.AddSingleton<PythOn.Sandbox.Agent.Egress.EgressPolicy>();
+builder.Services.AddSingleton<PythOn.Sandbox.Agent.Egress.EgressProxy>();
 builder.Services.AddSingleton<InstallContainerSpec>();
 builder.Services.AddSingleton<PackageInstaller>();
 builder.Services.AddSingleton<StatusReporter>();
 // Order matters: lifecycle starts first (files, checks) and stops last (removes every sandbox).
 builder.Services.AddHostedService<AgentLifecycle>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<SlotPool>());
+builder.Services.AddHostedService(sp => sp.GetRequiredService<PythOn.Sandbox.Agent.Egress.EgressProxy>());
 
 var app = builder.Build();
 app.MapGrpcService<SandboxAgentService>();

@@ -56,8 +56,8 @@ public sealed class LimitsTests(SandboxFixture fx)
     public async Task A_program_that_writes_past_the_cap_is_stopped_and_the_result_says_so()
     {
         var request = Runs.Python(
-            "import sys\nchunk = 'x' * 65536\nfor _ in range(320):\n    sys.stdout.write(chunk)\nprint('done', file=sys.stderr)");
-        request.MaxOutputBytes = 100_000;
+            "import sys\nchunk = 'x' * 65536\nfor _ in range(16384):\n    sys.stdout.write(chunk)\nprint('done', file=sys.stderr)");
+        request.MaxOutputBytes = 100_000; // 1 GiB in all: it cannot finish before the kill at the cap
         var run = await fx.Client.RunAsync(request);
         Assert.True(run.Result.OutputTruncated);
         Assert.True(run.Result.StoppedAtOutputCap);

@@ -13,10 +13,11 @@ namespace PythOn.Sandbox.Agent.Packages;
 /// tmpfs /tmp, pids/memory/CPU limits, ulimits, no logs. Its only writable host path is the fresh staging
 /// directory it installs into (mounted at /out); besides it only the CA bundle is mounted (read-only), never a store.
 /// </summary>
-public sealed class InstallContainerSpec(IOptions<AgentOptions> options, SeccompProfile seccomp, DockerHost docker)
+public sealed class InstallContainerSpec(IOptions<AgentOptions> options, SeccompProfile seccomp, DockerHost docker, Egress.EgressProxy egress)
 {
     private const long MiB = 1024 * 1024;
     private const string CaBundlePath = "/etc/pyth-on/ca.crt";
+    private const string EgressSocketPath = "/run/pyth-on-egress.sock";
 
     public CreateContainerParameters Build(string language, IReadOnlyList<string> requirements, string stagingDir)
     {
@@ -34,6 +35,12 @@ public sealed class InstallContainerSpec(IOptions<AgentOptions> options, Seccomp
             "SOURCE_DATE_EPOCH=315532800",
         };
         var mounts = new List<Mount> { new() { Type = "bind", Source = stagingDir, Target = "/out", ReadOnly = false } };
+        if (o.Network == "none")
+        {
+            // No network: install.py relays 127.0.0.1:3128 inside the container to the agent's egress proxy.
+            mounts.Add(new Mount { Type = "bind", Source = egress.SocketPath, Target = EgressSocketPath, ReadOnly = false });
+            env.Add($"PYTH_ON_EGRESS_SOCKET={EgressSocketPath}");
+        }
         if (!string.IsNullOrWhiteSpace(o.CaBundle) && File.Exists(o.CaBundle))
         {
             mounts.Add(new Mount { Type = "bind", Source = Path.GetFullPath(o.CaBundle), Target = CaBundlePath, ReadOnly = true });

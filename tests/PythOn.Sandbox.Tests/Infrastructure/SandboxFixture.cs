@@ -39,6 +39,9 @@ public sealed class SandboxFixture : IAsyncLifetime
         Assert.StartsWith("pyth-on-runtime:", Image);
         InstallerImage = await RuntimeImage.InstallerTagAsync();
         Assert.StartsWith("pyth-on-installer:", InstallerImage);
+        Index.AddLinkElsewhere("pyth-on-loopback-trap", "1.0", $"http://127.0.0.1:{Trap.Port}/pyth_on_loopback_trap-1.0-py3-none-any.whl")
+            .AddLinkElsewhere("pyth-on-named-trap", "1.0", $"http://localhost:{Trap.Port}/pyth_on_named_trap-1.0-py3-none-any.whl")
+            .AddLinkElsewhere("pyth-on-metadata-trap", "1.0", "http://169.254.169.254/latest/pyth_on_metadata_trap-1.0-py3-none-any.whl");
         await Index.StartAsync();
         Agent = await AgentProcess.StartAsync(Path.Combine(Dir, "agent"), InstanceId, Image, PythonPool, JavaScriptPool,
             new Dictionary<string, string>
@@ -47,15 +50,21 @@ public sealed class SandboxFixture : IAsyncLifetime
                 ["Agent__Packages__StoreRoot"] = StoreRoot,
                 ["Agent__Packages__InstallerImage"] = InstallerImage,
                 ["Agent__Packages__PipIndexUrl"] = Index.SimpleUrl,
-                ["Agent__Packages__Network"] = "host",
+                // The default: no network, the egress proxy reaches only the index (and the trap host below, by name).
+                ["Agent__Packages__Network"] = "none",
+                ["Agent__Packages__AllowedHosts__0"] = $"localhost:{Trap.Port}",
             });
     }
+
+    /// <summary>A listener on 127.0.0.1 that no install may ever reach: it counts the connections it gets.</summary>
+    public ConnectionTrap Trap { get; } = new();
 
     public async Task DisposeAsync()
     {
         if (Agent is not null)
             await Agent.DisposeAsync();
         await Index.DisposeAsync();
+        Trap.Dispose();
         Docker.Dispose();
         try
         {
@@ -96,4 +105,36 @@ public sealed class SandboxCollection : ICollectionFixture<SandboxFixture>
 {
     // One agent, tests in sequence: the machine has two cores and the tests measure time.
     public const string Name = "sandbox";
+}
+
+/// <summary>Accepts TCP connections on 127.0.0.1 and counts them (a destination the egress policy must refuse).</summary>
+public sealed class ConnectionTrap : IDisposable
+{
+    private readonly System.Net.Sockets.TcpListener _listener = new(System.Net.IPAddress.Loopback, 0);
+    private int _connections;
+
+    public ConnectionTrap()
+    {
+        _listener.Start();
+        Port = ((System.Net.IPEndPoint)_listener.LocalEndpoint).Port;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    using var client = await _listener.AcceptTcpClientAsync();
+                    Interlocked.Increment(ref _connections);
+                }
+            }
+            catch (Exception e) when (e is ObjectDisposedException or System.Net.Sockets.SocketException or InvalidOperationException)
+            {
+            }
+        });
+    }
+
+    public int Port { get; }
+    public int Connections => Volatile.Read(ref _connections);
+
+    public void Dispose() => _listener.Stop();
 }

@@ -26,6 +26,7 @@ namespace PythOn.Tests.Packages;
 public sealed class PackageIndex : IAsyncDisposable
 {
     private readonly Dictionary<string, List<(string File, byte[] Bytes)>> _projects = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _elsewhere = new(StringComparer.Ordinal);
     private WebApplication? _app;
     private int _downloads;
 
@@ -71,6 +72,14 @@ public sealed class PackageIndex : IAsyncDisposable
             ($"{data}/{distInfo}/METADATA", Encoding.UTF8.GetBytes($"Metadata-Version: 2.1\nName: {claimedName}\nVersion: {claimedVersion}\n\n")),
         };
         Add(name, $"{module}-{version}-py3-none-any.whl", Wheel(distInfo, files));
+        return this;
+    }
+
+    /// <summary>Adds a project whose only file the index page links somewhere else (<paramref name="url"/>): an
+    /// installer that follows index links would fetch from there.</summary>
+    public PackageIndex AddLinkElsewhere(string name, string version, string url)
+    {
+        _elsewhere[Normalize(name)] = $"<a href=\"{url}\">{name.Replace('-', '_')}-{version}-py3-none-any.whl</a><br/>\n";
         return this;
     }
 
@@ -138,6 +147,8 @@ public sealed class PackageIndex : IAsyncDisposable
         // Routing ignores the trailing slash: this serves /simple/<name>/ and /simple/<name>.
         _app.MapGet("/simple/{name}/", (string name) =>
         {
+            if (_elsewhere.TryGetValue(Normalize(name), out var link))
+                return Results.Content($"<!DOCTYPE html><html><body>\n{link}</body></html>\n", "text/html");
             if (!_projects.TryGetValue(Normalize(name), out var files))
                 return Results.NotFound();
             var html = new StringBuilder("<!DOCTYPE html><html><body>\n");

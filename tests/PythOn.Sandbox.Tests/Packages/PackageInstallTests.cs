@@ -98,6 +98,20 @@ public sealed class PackageInstallTests(SandboxFixture fx)
         Assert.Equal("pyth-on-victim 2.0\n", run.Stdout + run.Stderr);
     }
 
+    [Theory]
+    [InlineData("pyth-on-loopback-trap==1.0")] // another port on the host's loopback (this server's, an agent's)
+    [InlineData("pyth-on-named-trap==1.0")]    // an allowed host name that resolves to a loopback address
+    [InlineData("pyth-on-metadata-trap==1.0")] // link-local cloud metadata: refused by the policy, never connected to
+    public async Task An_install_cannot_reach_anything_but_the_configured_index(string requirement)
+    {
+        var before = fx.Trap.Connections;
+        var (result, _) = await InstallAsync("python", requirement);
+
+        Assert.False(result.Ok, "the install fetched from a destination it must not reach");
+        Assert.Equal(before, fx.Trap.Connections);
+        Assert.Contains("Install egress refused", fx.Agent.Log);
+    }
+
     [Fact]
     public async Task A_version_that_does_not_exist_fails_with_pips_message()
     {

@@ -42,7 +42,7 @@ public sealed class PackageInstallFixture : IAsyncLifetime
             ["Agent__Packages__StoreRoot"] = StoreRoot,
             ["Agent__Packages__InstallerImage"] = installer,
             ["Agent__Packages__PipIndexUrl"] = Index.SimpleUrl,
-            ["Agent__Packages__Network"] = "host",
+            ["Agent__Packages__Network"] = "none",
         });
 
         _server = TestServers.InProcess(new Dictionary<string, string?>
