@@ -18,7 +18,7 @@ AGENT_RUNS="${BENCH_AGENT_RUNS:-40}"
 IMAGE="$(./scripts/build-runtime-image.sh)"
 
 echo "bench.sh: building (Release)…" >&2
-for project in src/Sandbox.Agent src/Server benchmarks/PythOn.Bench benchmarks/PythOn.AgentBench; do
+for project in src/Sandbox.Agent src/Server benchmarks/PythOn.Bench benchmarks/PythOn.AgentBench benchmarks/PythOn.MaskBench; do
   dotnet build "$project" -c Release -nologo -clp:ErrorsOnly -v:q >&2
 done
 
@@ -115,4 +115,6 @@ if [ "$AGENT_RUNS" -gt 0 ]; then
   echo "Agent alone (benchmarks/PythOn.AgentBench, $AGENT_RUNS sequential runs per language, timings from RunResult.timings):"
   dotnet benchmarks/PythOn.AgentBench/bin/Release/net10.0/PythOn.AgentBench.dll "$SOCKET" "$AGENT_RUNS" "$TMP/node"
 fi
+echo
+dotnet benchmarks/PythOn.MaskBench/bin/Release/net10.0/PythOn.MaskBench.dll
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
