@@ -46,9 +46,15 @@ internal sealed partial class GrpcTranscodingDocumentTransformer(ProtoDocComment
         document.Info.Title = "Pyth-On API";
         document.Info.Version = typeof(GrpcTranscodingDocumentTransformer).Assembly.GetName().Version?.ToString(3) ?? "1.0.0";
         document.Info.Description =
-            "Runs Python and JavaScript in single-use sandboxes. Every operation is also a gRPC method " +
+            "Runs Python and JavaScript, each run in a fresh network-less sandbox. Every operation is also a gRPC method " +
             "(package `pythonapi.v1`); this is its REST/JSON form. Authenticate with `x-api-key: pyapi_...` " +
-            "or `Authorization: Bearer <JWT>`; register, login, refresh, health and info are anonymous.";
+            "or `Authorization: Bearer <JWT>`; register, login, refresh, health and info are anonymous.\n\n" +
+            "**Interactive runs** (gRPC `Execute.Interact`) are a WebSocket on this port: `GET " + Execution.InteractiveWebSocket.Path +
+            "` with the usual credentials on the upgrade request, or `?ticket=` from `POST " + Execution.InteractiveWebSocket.TicketsPath +
+            "` (single use, 60 s) for browsers. One JSON object per text message: send `{\"start\":{\"run\":{ExecuteRequest},\"idleTimeout\":30}}` " +
+            "first, then `{\"stdin\":\"...\"}`, `{\"stdinClose\":true}`, `{\"signal\":\"SIGNAL_INTERRUPT\"}` (or `SIGNAL_TERMINATE`, " +
+            "`SIGNAL_KILL`); receive `{\"chunk\":{...}}` as output is produced, then one `{\"result\":{ExecuteResponse}}`, then the close " +
+            "(or one `{\"error\":{\"code\":N,\"message\":\"...\"}}`). Messages are at most 1 MiB.";
 
         var schemas = new ProtoSchemaBuilder(document, comments);
         AddSecuritySchemes(document);
