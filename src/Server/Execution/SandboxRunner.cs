@@ -98,44 +98,29 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
                         $"the packages of this run are still being installed ({string.Join(", ", plan.Packages)}); try again in a moment."),
                 });
             }
-            if (interactive is not null)
+            // One path for both kinds of run: a plain Run, or an Interact whose first message is the run.
+            var deadline = DateTime.UtcNow + plan.Timeout + DeadlineSlack;
+            AsyncDuplexStreamingCall<Sandbox.V1.InteractRequest, RunEvent>? duplex = null;
+            IDisposable call;
+            IAsyncStreamReader<RunEvent> events;
+            if (interactive is null)
             {
-                using var duplex = client.Interact(deadline: DateTime.UtcNow + plan.Timeout + DeadlineSlack, cancellationToken: cancellationToken);
-                bool started;
-                try
-                {
-                    await duplex.RequestStream.WriteAsync(new Sandbox.V1.InteractRequest { Start = request }, cancellationToken);
-                    started = await duplex.ResponseStream.MoveNext(cancellationToken);
-                }
-                catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !cancellationToken.IsCancellationRequested)
-                {
-                    logger.LogWarning("Sandbox agent {Address} is unavailable: {Detail}", address, e.Status.Detail);
-                    failures.Add($"{address}: {e.Status.Detail}");
-                    continue;
-                }
-                catch (RpcException e)
-                {
-                    throw Translate(e, address);
-                }
-                using var runEnded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                var pump = interactive.PumpAsync(duplex.RequestStream, runEnded.Token);
-                try
-                {
-                    return await ReadAsync(duplex.ResponseStream, started, plan, onChunk, address, cancellationToken);
-                }
-                finally
-                {
-                    await runEnded.CancelAsync();
-                    await pump;
-                }
+                var run = client.Run(request, deadline: deadline, cancellationToken: cancellationToken);
+                (call, events) = (run, run.ResponseStream);
             }
-            var call = client.Run(request, deadline: DateTime.UtcNow + plan.Timeout + DeadlineSlack, cancellationToken: cancellationToken);
+            else
+            {
+                duplex = client.Interact(deadline: deadline, cancellationToken: cancellationToken);
+                (call, events) = (duplex, duplex.ResponseStream);
+            }
             using (call)
             {
                 bool first;
                 try
                 {
-                    first = await call.ResponseStream.MoveNext(cancellationToken);
+                    if (duplex is not null)
+                        await duplex.RequestStream.WriteAsync(new Sandbox.V1.InteractRequest { Start = request }, cancellationToken);
+                    first = await events.MoveNext(cancellationToken);
                 }
                 catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !cancellationToken.IsCancellationRequested)
                 {
@@ -148,7 +133,19 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
                 {
                     throw Translate(e, address);
                 }
-                return await ReadAsync(call.ResponseStream, first, plan, onChunk, address, cancellationToken);
+                if (duplex is null)
+                    return await ReadAsync(events, first, plan, onChunk, address, cancellationToken);
+                using var runEnded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var pump = interactive!.PumpAsync(duplex.RequestStream, runEnded.Token);
+                try
+                {
+                    return await ReadAsync(events, first, plan, onChunk, address, cancellationToken);
+                }
+                finally
+                {
+                    await runEnded.CancelAsync();
+                    await pump;
+                }
             }
         }
         throw Problems.Unavailable(
