@@ -62,14 +62,7 @@ public sealed class SecretMasker
             var length = _automaton.LongestMatch(_state);
             if (length == 0) continue;
             long end = _pendingStart + _pending.Length; // exclusive
-            var start = end - length;
-            // Merge with every span this match overlaps: overlapping secrets are one masked span.
-            while (_spans.Count > 0 && _spans[^1].End > start)
-            {
-                start = Math.Min(start, _spans[^1].Start);
-                _spans.RemoveAt(_spans.Count - 1);
-            }
-            _spans.Add((start, end));
+            AddSpan(end - length, end);
         }
 
         long processed = _pendingStart + _pending.Length;
@@ -79,13 +72,7 @@ public sealed class SecretMasker
             if (truncated && _automaton.Depth(_state) > 0)
             {
                 // The cap cut the stream inside what may be a secret: mask that tail rather than show its prefix.
-                var start = processed - _automaton.Depth(_state);
-                while (_spans.Count > 0 && _spans[^1].End > start)
-                {
-                    start = Math.Min(start, _spans[^1].Start);
-                    _spans.RemoveAt(_spans.Count - 1);
-                }
-                _spans.Add((start, processed));
+                AddSpan(processed - _automaton.Depth(_state), processed);
             }
             boundary = processed;
             _state = 0;
@@ -104,6 +91,17 @@ public sealed class SecretMasker
         foreach (var span in _spans)
             if (span.Start < boundary && span.End > boundary) { boundary = span.Start; break; }
         return Emit(boundary);
+    }
+
+    /// <summary>Adds a masked span, merged with every span it overlaps: overlapping secrets are one masked span.</summary>
+    private void AddSpan(long start, long end)
+    {
+        while (_spans.Count > 0 && _spans[^1].End > start)
+        {
+            start = Math.Min(start, _spans[^1].Start);
+            _spans.RemoveAt(_spans.Count - 1);
+        }
+        _spans.Add((start, end));
     }
 
     private string Emit(long boundary)
