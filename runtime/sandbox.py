@@ -197,7 +197,8 @@ def zygote(language, sock):
         os.dup2(devnull, fd)
     os.close(devnull)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # sandboxes' outer processes are reaped by the kernel
-    import seccomp  # noqa: F401 - loaded once here, not per run
+    # The run's seccomp filter is compiled once here; each run sandbox inherits it through fork and loads it.
+    seccomp_filter = inner_filter()
     if language == "python":
         import program
         program.warm_up()
@@ -217,7 +218,7 @@ def zygote(language, sock):
             for fd in (job_w, stdin_w, out_r, err_r, ctl_w, status_r):
                 os.close(fd)
             sock.close()
-            _outer(language, limits, (job_r, stdin_r, out_w, err_w, ctl_r, status_w))
+            _outer(language, limits, seccomp_filter, (job_r, stdin_r, out_w, err_w, ctl_r, status_w))
             os._exit(0)
         socket.send_fds(sock, [b"%d" % pid], [job_w, stdin_w, out_r, err_r, ctl_w, status_r])
         for fd in (job_r, job_w, stdin_r, stdin_w, out_r, out_w, err_r, err_w, ctl_r, ctl_w, status_r, status_w):
@@ -228,7 +229,7 @@ def _report(status_w, line):
     os.write(status_w, line.encode("utf-8", "replace")[:512] + b"\n")
 
 
-def _outer(language, limits, fds):
+def _outer(language, limits, seccomp_filter, fds):
     """Outside the run's pid namespace: creates the namespaces, forks the run's init and reports its exit."""
     status_w = fds[5]
     try:
@@ -245,7 +246,7 @@ def _outer(language, limits, fds):
     pid = os.fork()
     if pid == 0:
         try:
-            _init(language, limits, uid, fds)
+            _init(language, limits, uid, seccomp_filter, fds)
         except BaseException as e:  # noqa: BLE001
             try:
                 _report(status_w, "error %s: %s" % (type(e).__name__, e))
@@ -292,7 +293,7 @@ def _child_stdio(stdin_r, out_w, err_w, keep=()):
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def _init(language, limits, uid, fds):
+def _init(language, limits, uid, seccomp_filter, fds):
     """Pid 1 of the run's pid namespace. When it exits, the kernel kills every process of the run."""
     job_r, stdin_r, out_w, err_w, ctl_r, status_w = fds
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -300,7 +301,6 @@ def _init(language, limits, uid, fds):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     packages_fd = build_filesystems(limits, uid)
     os.chdir("/work")
-    seccomp_filter = inner_filter()
 
     node = None
     if language == "javascript":
