@@ -52,14 +52,5 @@ public sealed class ExecuteService(SandboxRunner runner, ExecutePlans plans, Aud
     }
 
     private Task Audit(Caller caller, RunPlan plan, ExecuteResponse response, string action) =>
-        audit.RecordAsync(caller.UserId, action, $"run/{plan.Language}", response.ExitCode == 0 ? AuditOutcome.Success : AuditOutcome.Failure,
-            caller.ClientAddress, new Dictionary<string, string>
-            {
-                ["language"] = plan.Language,
-                ["duration_ms"] = response.DurationMs.ToString(),
-                ["exit_code"] = response.ExitCode.ToString(),
-                ["timed_out"] = response.TimedOut ? "true" : "false",
-                ["code_sha256"] = plan.CodeSha256,
-                ["code_bytes"] = System.Text.Encoding.UTF8.GetByteCount(plan.Code).ToString(),
-            });
+        RunAudit.RecordAsync(audit, caller, plan, response, action);
 }

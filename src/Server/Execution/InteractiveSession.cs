@@ -26,14 +26,7 @@ public sealed class InteractiveSession(SandboxRunner runner, ExecutePlans plans,
         using var lease = gate.Enter(caller.UserId.ToString());
         var outcome = await runner.RunAsync(plan, zk: null, chunk => emit(new ExecuteStreamEvent { Chunk = chunk }), cancellationToken,
             new InteractiveInput(next, TimeSpan.FromSeconds(idle)));
-        await audit.RecordAsync(caller.UserId, "execute.interact", $"run/{plan.Language}",
-            outcome.Response.ExitCode == 0 ? AuditOutcome.Success : AuditOutcome.Failure, caller.ClientAddress, new Dictionary<string, string>
-            {
-                ["language"] = plan.Language,
-                ["duration_ms"] = outcome.Response.DurationMs.ToString(),
-                ["exit_code"] = outcome.Response.ExitCode.ToString(),
-                ["code_sha256"] = plan.CodeSha256,
-            });
+        await RunAudit.RecordAsync(audit, caller, plan, outcome.Response, "execute.interact");
         await emit(new ExecuteStreamEvent { Result = outcome.Response });
     }
 }
