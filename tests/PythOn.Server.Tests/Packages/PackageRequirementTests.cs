@@ -2,6 +2,7 @@ using PythOn.Server.Packages;
 
 namespace PythOn.Server.Tests.Packages;
 
+[Trait(Tier.Name, Tier.Fast)]
 public class PackageRequirementTests
 {
     private const string Py = "python";
