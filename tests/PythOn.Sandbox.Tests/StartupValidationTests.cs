@@ -1,6 +1,7 @@
 namespace PythOn.Sandbox.Tests;
 
 /// <summary>An invalid setting stops the agent before it listens, with a message naming the setting.</summary>
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class StartupValidationTests
 {
     private static async Task<(int ExitCode, string Output, bool Listened)> StartWithAsync(string setting, string value)

@@ -4,6 +4,7 @@ namespace PythOn.Server.Tests.Operations;
 
 /// <summary>An invalid setting stops the server before it listens, with a message naming the setting (and never the
 /// value of a secret one).</summary>
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class StartupValidationTests
 {
     private static async Task<(int ExitCode, string Output)> StartWithAsync(string setting, string value)
