@@ -1,25 +1,21 @@
 using Microsoft.AspNetCore.Grpc.JsonTranscoding;
+using PythOn.Api.Operations;
 
 namespace PythOn.Server.Hosting;
-
-/// <summary>Marks an RPC whose REST form answers 201 Created.</summary>
-[AttributeUsage(AttributeTargets.Method)]
-public sealed class ReturnsCreatedAttribute : Attribute;
 
 public static class TranscodedResponseMiddleware
 {
     /// <summary>
     /// Adjusts successful REST responses just before they start, where JSON transcoding gives no hook:
-    /// 201 instead of 200 for methods marked <see cref="ReturnsCreatedAttribute"/>, and the
+    /// 201 instead of 200 for methods whose <c>(pythonapi.v1.operation)</c> option says <c>created: true</c>, and the
     /// newline-delimited JSON content type for server-streaming methods.
     /// </summary>
     public static IApplicationBuilder UseTranscodedResponseFixups(this IApplicationBuilder app) => app.Use((context, next) =>
     {
-        var endpoint = context.GetEndpoint();
-        var transcoding = endpoint?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>();
+        var transcoding = context.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>();
         if (transcoding is null) return next(context);
 
-        var created = endpoint!.Metadata.GetMetadata<ReturnsCreatedAttribute>() is not null;
+        var created = ApiOperations.Find(transcoding.MethodDescriptor)?.Info.Created == true;
         var streaming = transcoding.MethodDescriptor.IsServerStreaming;
         if (created || streaming)
         {
