@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.Net.Client.Configuration;
+using PythOn.Api.Operations;
 using PythOn.Api.V1;
 using PythOn.Api.Zk;
 using SystemClient = PythOn.Api.V1.System.SystemClient;
@@ -20,9 +21,10 @@ namespace PythOn.Client;
 /// once, which is safe: the server refused it before doing anything). Refresh tokens rotate: each works once,
 /// so save the new pair from <see cref="CredentialsChanged"/>.</para>
 /// <para><b>Retries.</b> gRPC's built-in retry policy (exponential backoff with jitter) repeats a call that failed
-/// with UNAVAILABLE, and only for the RPCs listed in <see cref="RetriedMethods"/>: reads, idempotent writes
-/// (put, set, add-or-replace, store, delete) and Login. Never retried: runs (Execute, ExecuteStream,
-/// ZK.ExecuteCode, Generate), Register and RefreshToken. The server answers UNAVAILABLE both when no sandbox
+/// with UNAVAILABLE, and only for the RPCs listed in <see cref="RetriedMethods"/>: those the proto marks
+/// <c>idempotent: true</c> (reads, writes that set a state such as put, set, add-or-replace, store, delete, and Login).
+/// Never retried: runs (Execute, ExecuteStream, ZK.ExecuteCode, Generate), Register, RefreshToken, RotateApiKey and
+/// RevokeAllCredentials. The server answers UNAVAILABLE both when no sandbox
 /// agent could be reached (nothing ran) and when an agent failed during a run (the program may have run, with
 /// its side effects and audit entry), and the two cannot be told apart from the status alone; a single-use
 /// refresh token presented twice revokes the whole sign-in, and a repeated Register would lose the API key.
@@ -32,26 +34,10 @@ namespace PythOn.Client;
 /// </remarks>
 public sealed partial class PythOnClient : IDisposable
 {
-    /// <summary>The RPCs retried on UNAVAILABLE, as "service/method" with the proto package, e.g. "pythonapi.v1.Secrets/PutSecret".</summary>
+    /// <summary>The RPCs retried on UNAVAILABLE, as "service/method" with the proto package, e.g. "pythonapi.v1.Secrets/PutSecret":
+    /// those whose <c>(pythonapi.v1.operation)</c> option says <c>idempotent: true</c> (<see cref="ApiOperations"/>).</summary>
     public static IReadOnlyList<string> RetriedMethods { get; } =
-    [
-        "pythonapi.v1.Auth/Login",
-        "pythonapi.v1.Auth/VerifyToken",
-        "pythonapi.v1.Secrets/PutSecret",
-        "pythonapi.v1.Secrets/DeleteSecret",
-        "pythonapi.v1.Secrets/ListSecrets",
-        "pythonapi.v1.Packages/ListPackages",
-        "pythonapi.v1.Packages/SetPackages",
-        "pythonapi.v1.Packages/AddPackage",
-        "pythonapi.v1.Packages/RemovePackage",
-        "pythonapi.v1.Audit/GetAuditLog",
-        "pythonapi.v1.System/Health",
-        "pythonapi.v1.System/Info",
-        "pythonapi.v1.ZK/Encrypt",
-        "pythonapi.v1.ZK/StoreCode",
-        "pythonapi.v1.ZK/DeleteCode",
-        "pythonapi.v1.ZK/ListCode",
-    ];
+        [.. ApiOperations.All.Where(o => o.Info.Idempotent).Select(o => o.FullName)];
 
     // Renew a token this long before it expires, so a call does not race the expiry.
     private static readonly TimeSpan RefreshMargin = TimeSpan.FromSeconds(30);

@@ -176,4 +176,19 @@ public sealed class CliRunTests(PythOnServer server)
         Assert.Equal(5, missing.ExitCode);
         Assert.StartsWith("error: not found:", missing.Stderr);
     }
+
+    [Theory]
+    [InlineData("py", "print(6 * 7)")]
+    [InlineData("node", "console.log(6 * 7)")]
+    public async Task Run_accepts_a_language_alias_as_the_server_does(string alias, string code)
+    {
+        await server.EnsureAgentAsync();
+        var cli = Cli.ForNewUser(server.GrpcAddress);
+        await cli.RegisterAsync();
+
+        var run = await cli.RunAsync(["run", "-", "--language", alias], code);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("42\n", run.Stdout);
+    }
 }

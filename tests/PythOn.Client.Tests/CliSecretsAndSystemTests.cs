@@ -78,6 +78,28 @@ public sealed class CliSecretsAndSystemTests(PythOnServer server)
     }
 
     [Fact]
+    public async Task Packages_accept_a_language_alias_and_store_the_language_name()
+    {
+        var cli = Cli.ForNewUser(server.GrpcAddress);
+        await cli.RegisterAsync();
+
+        var add = await cli.RunAsync("packages", "add", "lodash@^4", "--language", "js", "--json");
+        Assert.True(add.ExitCode == 0, add.ToString());
+        Assert.Equal("javascript", JsonDocument.Parse(add.Stdout).RootElement.GetProperty("packages")[0].GetProperty("language").GetString());
+
+        var ls = await cli.RunAsync("packages", "ls", "--language", "node", "--json");
+        Assert.Equal(["javascript/lodash"], JsonDocument.Parse(ls.Stdout).RootElement.GetProperty("packages").EnumerateArray()
+            .Select(p => $"{p.GetProperty("language").GetString()}/{p.GetProperty("name").GetString()}").ToArray());
+
+        var rm = await cli.RunAsync("packages", "rm", "lodash", "--language", "nodejs");
+        Assert.True(rm.ExitCode == 0, rm.ToString());
+
+        var unknown = await cli.RunAsync("packages", "add", "x", "--language", "pyth");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("language must be 'python' or 'javascript' (got 'pyth')", unknown.Stderr);
+    }
+
+    [Fact]
     public async Task Packages_add_ls_set_rm_with_json_and_tables()
     {
         var cli = Cli.ForNewUser(server.GrpcAddress);

@@ -13,6 +13,7 @@ public sealed class AgentConnections : IDisposable
     public const string DefaultAddress = "unix:/run/pyth-on/agent.sock";
 
     private readonly List<(string Address, GrpcChannel Channel)> _agents;
+    private int _next;
 
     public AgentConnections(IOptions<PythOnOptions> options)
     {
@@ -25,6 +26,27 @@ public sealed class AgentConnections : IDisposable
 
     public IEnumerable<(string Address, SandboxAgent.SandboxAgentClient Client)> Clients =>
         _agents.Select(a => (a.Address, new SandboxAgent.SandboxAgentClient(a.Channel)));
+
+    /// <summary>
+    /// The agents for one call (a run or an install), in rotation: each call starts one agent further, so calls spread
+    /// over the agents, and the caller tries them in this order until one answers. Agents that cannot work right now
+    /// (<see cref="LocalProblem"/>) are left out and their reason added to <paramref name="skipped"/>.
+    /// </summary>
+    public IEnumerable<(string Address, SandboxAgent.SandboxAgentClient Client)> InRotation(ICollection<string> skipped)
+    {
+        var clients = Clients.ToList();
+        var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)clients.Count);
+        for (var i = 0; i < clients.Count; i++)
+        {
+            var (address, client) = clients[(start + i) % clients.Count];
+            if (LocalProblem(address) is { } problem)
+            {
+                skipped.Add(problem);
+                continue;
+            }
+            yield return (address, client);
+        }
+    }
 
     /// <summary>A plain-words reason an address cannot work right now (a missing socket file), or null.</summary>
     public static string? LocalProblem(string address) =>

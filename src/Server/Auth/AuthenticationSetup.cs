@@ -16,7 +16,8 @@ public static class AuthenticationSetup
 
     /// <summary>
     /// `Authorization: Bearer` goes to JwtBearer, anything else to the API-key handler. Every endpoint needs an
-    /// authenticated user unless it says [AllowAnonymous] (the fallback policy), so a new RPC is never open by accident.
+    /// authenticated user unless it is marked anonymous (the fallback policy; RPCs are opened only by their proto option,
+    /// see Hosting.ApiServiceEndpoints), so a new RPC is never open by accident.
     /// </summary>
     public static IServiceCollection AddPythOnAuthentication(this IServiceCollection services)
     {

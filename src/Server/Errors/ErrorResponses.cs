@@ -12,22 +12,6 @@ public static class ErrorResponses
     public static bool IsGrpcRequest(HttpContext context) =>
         context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
 
-    public static int HttpStatusFor(StatusCode code) => code switch
-    {
-        StatusCode.OK => 200,
-        StatusCode.InvalidArgument or StatusCode.FailedPrecondition or StatusCode.OutOfRange => 400,
-        StatusCode.Unauthenticated => 401,
-        StatusCode.PermissionDenied => 403,
-        StatusCode.NotFound => 404,
-        StatusCode.AlreadyExists or StatusCode.Aborted => 409,
-        StatusCode.ResourceExhausted => 429,
-        StatusCode.Cancelled => 499,
-        StatusCode.Unimplemented => 501,
-        StatusCode.Unavailable => 503,
-        StatusCode.DeadlineExceeded => 504,
-        _ => 500,
-    };
-
     public static async Task WriteAsync(HttpContext context, StatusCode code, string message, TimeSpan? retryAfter = null)
     {
         if (context.Response.HasStarted) return;
@@ -45,7 +29,7 @@ public static class ErrorResponses
             return;
         }
 
-        response.StatusCode = HttpStatusFor(code);
+        response.StatusCode = HttpStatuses.For(code);
         response.ContentType = "application/json";
         await JsonSerializer.SerializeAsync(response.Body, new StatusBody((int)code, message, []), StatusBodyContext.Default.StatusBody);
     }

@@ -18,4 +18,10 @@ public static class Problems
             new Metadata { { RetryAfterInterceptor.Trailer, Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) } });
 
     public static RpcException Unavailable(string message) => new(new Status(StatusCode.Unavailable, message));
+    public static RpcException FailedPrecondition(string message) => new(new Status(StatusCode.FailedPrecondition, message));
+    public static RpcException PermissionDenied(string message) => new(new Status(StatusCode.PermissionDenied, message));
+    public static RpcException DeadlineExceeded(string message) => new(new Status(StatusCode.DeadlineExceeded, message));
+
+    /// <summary>A status from a sandbox agent passed on as it is (it means the same to our caller), with a message of ours.</summary>
+    public static RpcException Relayed(StatusCode code, string message) => new(new Status(code, message));
 }

@@ -24,7 +24,6 @@ public sealed record RunPlan(
 
 public static partial class RunPlans
 {
-    public static readonly IReadOnlyList<string> Languages = ["python", "javascript"];
     public const int MaxArgs = 64;
     public const int MaxArgBytes = 4096;
     public const int MaxEnvVars = 64;
@@ -34,7 +33,7 @@ public static partial class RunPlans
     public static RunPlan Create(LimitOptions limits, string? language, string? code, string? stdin, IEnumerable<string> args,
         IReadOnlyDictionary<string, string> env, double? timeoutSeconds, IReadOnlyDictionary<string, string> secrets, bool codeRequired = true)
     {
-        var lang = NormalizeLanguage(language);
+        var lang = KnownLanguages.Require(language);
 
         code ??= "";
         if (codeRequired && code.Trim().Length == 0) throw Problems.Invalid("code is required.");
@@ -68,15 +67,6 @@ public static partial class RunPlans
         var merged = new Dictionary<string, string>(env, StringComparer.Ordinal);
         foreach (var (name, value) in secrets) merged[name] = value;
         return new RunPlan(lang, code, stdin, argList, merged, secrets.Values.ToList(), TimeSpan.FromSeconds(seconds));
-    }
-
-    /// <summary>"python" or "javascript" (also accepting py, js, node); anything else is a 400.</summary>
-    public static string NormalizeLanguage(string? language)
-    {
-        var lang = (language ?? "").Trim().ToLowerInvariant();
-        if (lang is "py") lang = "python";
-        if (lang is "js" or "node") lang = "javascript";
-        return Languages.Contains(lang) ? lang : throw Problems.Invalid($"language must be 'python' or 'javascript' (got '{language}').");
     }
 
     [GeneratedRegex("^[A-Z_][A-Z0-9_]*$")]

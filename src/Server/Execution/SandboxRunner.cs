@@ -37,7 +37,6 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
 {
     // Room on top of the run's own timeout for container acquisition and the result to travel back.
     private static readonly TimeSpan DeadlineSlack = TimeSpan.FromSeconds(30);
-    private int _next;
 
     /// <param name="interactive">For an interactive run: writes the caller's stdin, stdin end and signals to the agent
     /// while the run goes on (stopped by its token when the run has ended); null for a run with fixed stdin.</param>
@@ -62,17 +61,9 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
             request.MaxStdinBytes = (ulong)options.Value.Limits.MaxInteractiveStdinBytes;
         }
 
-        var clients = agents.Clients.ToList();
-        var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)clients.Count);
         var failures = new List<string>();
-        for (var i = 0; i < clients.Count; i++)
+        foreach (var (address, client) in agents.InRotation(failures))
         {
-            var (address, client) = clients[(start + i) % clients.Count];
-            if (AgentConnections.LocalProblem(address) is { } problem)
-            {
-                failures.Add(problem);
-                continue;
-            }
             if (plan.Packages.Count > 0)
             {
                 // The agent that runs the program needs the store; for a set it has, this is a cached lookup.
@@ -92,8 +83,8 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
                 request.PackageStores.Add(installed switch
                 {
                     InstallOutcome.Ready ready => ready.StoreId,
-                    InstallOutcome.Failed failed => throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                        $"the packages of this run could not be installed: {failed.Message}")),
+                    InstallOutcome.Failed failed => throw Problems.FailedPrecondition(
+                        $"the packages of this run could not be installed: {failed.Message}"),
                     _ => throw Problems.Unavailable(
                         $"the packages of this run are still being installed ({string.Join(", ", plan.Packages)}); try again in a moment."),
                 });
@@ -209,8 +200,8 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
     // The agent's own statuses mean the same to our caller, except that its internal details stay here.
     private static RpcException Translate(RpcException e, string address) => e.StatusCode switch
     {
-        StatusCode.InvalidArgument or StatusCode.ResourceExhausted or StatusCode.Cancelled => new RpcException(new Status(e.StatusCode, e.Status.Detail)),
-        StatusCode.DeadlineExceeded => new RpcException(new Status(StatusCode.DeadlineExceeded, "the sandbox did not finish in time; try again.")),
+        StatusCode.InvalidArgument or StatusCode.ResourceExhausted or StatusCode.Cancelled => Problems.Relayed(e.StatusCode, e.Status.Detail),
+        StatusCode.DeadlineExceeded => Problems.DeadlineExceeded("the sandbox did not finish in time; try again."),
         _ => Problems.Unavailable($"the sandbox agent at {address} failed: {e.Status.Detail}"),
     };
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using PythOn.Api.Languages;
 
 namespace PythOn.Server.Generation;
 
@@ -58,9 +59,9 @@ public static partial class CodeExtractor
 
     private static string? TagLanguage(string tag) => tag.ToLowerInvariant() switch
     {
-        "python" or "py" or "python3" or "py3" => "python",
-        "javascript" or "js" or "node" or "nodejs" or "mjs" or "cjs" => "javascript",
         "" => null,
+        // A language's name or alias, or one of its file extensions ("mjs").
+        var known when (LanguageRegistry.Find(known) ?? LanguageRegistry.FromExtension(known)) is { } language => language.Name,
         // Languages a model might also show (a shell command, the expected output): never the program.
         "bash" or "sh" or "shell" or "console" or "text" or "plaintext" or "output" or "json" or "typescript" or "ts"
             or "java" or "c" or "cpp" or "csharp" or "go" or "rust" or "ruby" or "sql" or "html" or "css" or "yaml" => "other:" + tag,

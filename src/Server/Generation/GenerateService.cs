@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
+using PythOn.Api.Languages;
 using PythOn.Api.V1;
 using PythOn.Server.Audit;
 using PythOn.Server.Auth;
@@ -26,7 +27,7 @@ public sealed class GenerateService(CodeGenerator generator, AuditLog audit, Use
         if (prompt.Trim().Length == 0) throw Problems.Invalid("prompt is required: say what the program should do.");
         if (prompt.Length > MaxPromptChars)
             throw Problems.Invalid($"prompt is {prompt.Length} characters; the limit is {MaxPromptChars}.");
-        var language = string.IsNullOrWhiteSpace(request.Language) ? "python" : RunPlans.NormalizeLanguage(request.Language);
+        var language = string.IsNullOrWhiteSpace(request.Language) ? LanguageRegistry.Python.Name : KnownLanguages.Require(request.Language);
         var attempts = request.HasMaxAttempts ? request.MaxAttempts : DefaultAttempts;
         if (attempts is < 1 or > MaxAttempts)
             throw Problems.Invalid($"max_attempts must be between 1 and {MaxAttempts} (got {request.MaxAttempts}).");

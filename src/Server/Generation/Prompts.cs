@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using PythOn.Api.Languages;
 
 namespace PythOn.Server.Generation;
 
@@ -20,9 +21,11 @@ public static class Prompts
     /// <summary>How much of stdout (its end) goes back with a failure.</summary>
     public const int StdoutTailChars = 1000;
 
-    public static string Display(string language) => language == "javascript" ? "JavaScript (Node.js)" : "Python 3";
+    public static string Display(string language) => LanguageOf(language).DisplayName;
 
-    public static string FenceTag(string language) => language == "javascript" ? "javascript" : "python";
+    public static string FenceTag(string language) => LanguageOf(language).Name;
+
+    private static Language LanguageOf(string language) => LanguageRegistry.Find(language) ?? LanguageRegistry.Python;
 
     public static string System(SandboxFacts facts)
     {
@@ -31,9 +34,9 @@ public static class Prompts
         s.Append("You write complete, runnable ").Append(lang).Append(" programs for Pyth-On, a service that runs them in a sandbox ")
             .Append("and returns what they print.\n\n");
         s.Append("The sandbox:\n");
-        s.Append(facts.Language == "javascript"
-            ? "- The program runs as `node main.js`, a CommonJS script: use require(), not import; no top-level await.\n"
-            : "- The program runs as `python3 main.py`.\n");
+        var language = LanguageOf(facts.Language);
+        s.Append("- The program runs as `").Append(language.Runner).Append(' ').Append(language.MainFile).Append('`')
+            .Append(language == LanguageRegistry.JavaScript ? ", a CommonJS script: use require(), not import; no top-level await.\n" : ".\n");
         s.Append("- It has no network access at all: no HTTP requests, no DNS, no package downloads.\n");
         s.Append("- The program is killed after ").Append(Number(facts.TimeoutSeconds)).Append(" seconds.\n");
         s.Append("- Memory is limited to ").Append(facts.MemoryMb).Append(" MB.\n");
@@ -49,7 +52,7 @@ public static class Prompts
         if (facts.SecretNames.Count > 0)
         {
             s.Append("These environment variables are set (the user's secrets; read them from the environment with ")
-                .Append(facts.Language == "javascript" ? "process.env" : "os.environ")
+                .Append(language == LanguageRegistry.JavaScript ? "process.env" : "os.environ")
                 .Append(", never print or log their values): ").Append(string.Join(", ", facts.SecretNames)).Append(".\n");
         }
         else

@@ -27,14 +27,14 @@ public static class ProviderErrors
     };
 
     public static RpcException Timeout(TimeSpan timeout) =>
-        new(new Status(StatusCode.DeadlineExceeded, $"the model provider did not answer within {timeout.TotalSeconds:0.###} s; retry later or raise PythOn:Model:TimeoutSeconds."));
+        Problems.DeadlineExceeded($"the model provider did not answer within {timeout.TotalSeconds:0.###} s; retry later or raise PythOn:Model:TimeoutSeconds.");
 
     private static RpcException FromStatus(int status, bool overloaded, string? message, string? apiKey) => status switch
     {
         429 or 529 => Problems.Unavailable(RateLimited),
         _ when overloaded => Problems.Unavailable(RateLimited),
         401 or 403 => Problems.Unavailable(CredentialsRejected),
-        408 => new RpcException(new Status(StatusCode.DeadlineExceeded, "the model provider timed out (HTTP 408); retry later.")),
+        408 => Problems.DeadlineExceeded("the model provider timed out (HTTP 408); retry later."),
         >= 500 => Problems.Unavailable($"the model provider failed (HTTP {status}); retry later."),
         _ => Problems.Unavailable($"the model provider refused the request (HTTP {status}): {Scrub(message, apiKey)}"),
     };

@@ -79,14 +79,14 @@ public static class PythOnApp
         app.UseAuthorization();
         app.UseTranscodedResponseFixups();
 
-        app.MapGrpcService<AuthService>();
-        app.MapGrpcService<SecretsService>();
-        app.MapGrpcService<PackagesService>();
-        app.MapGrpcService<AuditService>();
-        app.MapGrpcService<SystemService>();
-        app.MapGrpcService<ExecuteService>();
-        app.MapGrpcService<GenerateService>();
-        app.MapGrpcService<ZkService>();
+        app.MapApiService<AuthService>();
+        app.MapApiService<SecretsService>();
+        app.MapApiService<PackagesService>();
+        app.MapApiService<AuditService>();
+        app.MapApiService<SystemService>();
+        app.MapApiService<ExecuteService>();
+        app.MapApiService<GenerateService>();
+        app.MapApiService<ZkService>();
         app.MapPythOnHealthProbes();
         app.MapGrpcReflectionService().AllowAnonymous();
         app.MapPythOnApiDocs();

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using PythOn.Sandbox.V1;
 using PythOn.Server.Agents;
+using PythOn.Server.Errors;
 
 namespace PythOn.Server.Packages;
 
@@ -23,8 +24,6 @@ public abstract record InstallOutcome
 /// </summary>
 public sealed class AgentInstalls(AgentConnections agents, ILogger<AgentInstalls> logger)
 {
-    private int _next;
-
     /// <summary>Installs on one agent, waiting at most <paramref name="wait"/>. Throws RpcException(Unavailable) when the
     /// agent cannot be reached, so the caller can try another one.</summary>
     public async Task<InstallOutcome> InstallAsync(SandboxAgent.SandboxAgentClient client, string language,
@@ -41,7 +40,7 @@ public sealed class AgentInstalls(AgentConnections agents, ILogger<AgentInstalls
                 var r = e.Result;
                 return r.Ok ? new InstallOutcome.Ready(r.StoreId, r.Resolved.ToList(), r.Cached) : new InstallOutcome.Failed(r.Message);
             }
-            throw new RpcException(new Status(StatusCode.Unavailable, "the agent ended the install without a result"));
+            throw Problems.Unavailable("the agent ended the install without a result");
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded && !cancellationToken.IsCancellationRequested)
         {
@@ -57,16 +56,9 @@ public sealed class AgentInstalls(AgentConnections agents, ILogger<AgentInstalls
     public async Task<InstallOutcome?> InstallOnAnyAsync(string language, IReadOnlyList<string> requirements, TimeSpan wait,
         CancellationToken cancellationToken)
     {
-        var clients = agents.Clients.ToList();
-        var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)clients.Count);
-        for (var i = 0; i < clients.Count; i++)
+        var skipped = new List<string>();
+        foreach (var (address, client) in agents.InRotation(skipped))
         {
-            var (address, client) = clients[(start + i) % clients.Count];
-            if (AgentConnections.LocalProblem(address) is { } problem)
-            {
-                logger.LogDebug("Skipping agent {Address}: {Problem}", address, problem);
-                continue;
-            }
             try
             {
                 return await InstallAsync(client, language, requirements, wait, cancellationToken);
@@ -76,6 +68,7 @@ public sealed class AgentInstalls(AgentConnections agents, ILogger<AgentInstalls
                 logger.LogWarning("Sandbox agent {Address} could not install packages: {Detail}", address, e.Status.Detail);
             }
         }
+        foreach (var problem in skipped) logger.LogDebug("Skipped an agent: {Problem}", problem);
         return null;
     }
 }

@@ -1,6 +1,7 @@
 using LiteDB;
 using Microsoft.Extensions.Options;
 using PythOn.Server.Errors;
+using PythOn.Server.Execution;
 using PythOn.Server.Hosting;
 using PythOn.Server.Storage;
 
@@ -13,14 +14,6 @@ public sealed class PackageList(Database db, IOptions<PythOnOptions> options)
     // Count-then-write must not interleave, or concurrent adds could pass the limit.
     private readonly Lock _writeLock = new();
 
-    public static string ValidateLanguage(string? language)
-    {
-        var normalized = (language ?? "").Trim().ToLowerInvariant();
-        if (!PackageRequirements.Languages.Contains(normalized))
-            throw Problems.Invalid($"language must be 'python' or 'javascript' (got '{language}').");
-        return normalized;
-    }
-
     public IReadOnlyList<PackageRecord> List(ObjectId userId, string? language = null)
     {
         var rows = db.Packages.Find(p => p.UserId == userId);
@@ -30,7 +23,7 @@ public sealed class PackageList(Database db, IOptions<PythOnOptions> options)
 
     public IReadOnlyList<PackageRecord> Set(ObjectId userId, string language, IEnumerable<string> requirements)
     {
-        language = ValidateLanguage(language);
+        language = KnownLanguages.Require(language);
         var parsed = new List<PackageRequirement>();
         foreach (var input in requirements)
         {
@@ -63,7 +56,7 @@ public sealed class PackageList(Database db, IOptions<PythOnOptions> options)
 
     public PackageRecord Add(ObjectId userId, string language, string input)
     {
-        language = ValidateLanguage(language);
+        language = KnownLanguages.Require(language);
         var requirement = Parse(language, input);
         lock (_writeLock)
         {
@@ -81,7 +74,7 @@ public sealed class PackageList(Database db, IOptions<PythOnOptions> options)
     /// <summary>Removes a package by name; false when the user's list for that language has no such package.</summary>
     public bool Remove(ObjectId userId, string language, string name)
     {
-        language = ValidateLanguage(language);
+        language = KnownLanguages.Require(language);
         var normalized = PackageRequirements.NormalizeName(language, name);
         return normalized is not null && db.Packages.Delete(RowId(userId, language, normalized));
     }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using PythOn.Api.Languages;
 
 namespace PythOn.Server.Packages;
 
@@ -29,11 +30,11 @@ public sealed record PackageRequirement(string Language, string Name, string Ver
 /// </summary>
 public static partial class PackageRequirements
 {
-    public const string Python = "python";
-    public const string JavaScript = "javascript";
+    public static readonly string Python = LanguageRegistry.Python.Name;
+    public static readonly string JavaScript = LanguageRegistry.JavaScript.Name;
 
-    /// <summary>The supported languages, lower-case: ["python", "javascript"].</summary>
-    public static readonly IReadOnlyList<string> Languages = Array.AsReadOnly(new[] { Python, JavaScript });
+    /// <summary>The supported languages, lower-case (<see cref="LanguageRegistry.Names"/>).</summary>
+    public static readonly IReadOnlyList<string> Languages = LanguageRegistry.Names;
 
     /// <summary>Maximum length of a requirement string as given by the user.</summary>
     public const int MaxLength = 200;
@@ -41,7 +42,7 @@ public static partial class PackageRequirements
     /// <summary>Maximum length of an npm package name (npm's own limit).</summary>
     public const int MaxNpmNameLength = 214;
 
-    public const string LanguageError = "language must be 'python' or 'javascript'";
+    public static readonly string LanguageError = $"language must be {LanguageRegistry.Accepted}";
 
     private const string PythonAccepted =
         "Use a PyPI package name with optional [extras] and an optional version specifier, " +
@@ -72,7 +73,7 @@ public static partial class PackageRequirements
             return false;
         }
 
-        var kind = lang == Python ? "Python" : "npm";
+        var kind = LanguageRegistry.Find(lang)!.PackageKind;
         var accepted = lang == Python ? PythonAccepted : NpmAccepted;
 
         if (input is null || input.Trim(' ').Length == 0)
@@ -122,13 +123,7 @@ public static partial class PackageRequirements
         return parsed.Version.Length == 0 && parsed.Requirement == parsed.Name ? parsed.Name : null;
     }
 
-    private static string? NormalizeLanguage(string? language)
-    {
-        if (language is null)
-            return null;
-        var lower = language.ToLowerInvariant();
-        return lower is Python or JavaScript ? lower : null;
-    }
+    private static string? NormalizeLanguage(string? language) => LanguageRegistry.Find(language)?.Name;
 
     // ---------------------------------------------------------------- common checks
 

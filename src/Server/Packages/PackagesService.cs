@@ -1,9 +1,11 @@
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
+using PythOn.Api.Languages;
 using PythOn.Api.V1;
 using PythOn.Server.Audit;
 using PythOn.Server.Auth;
 using PythOn.Server.Errors;
+using PythOn.Server.Execution;
 using PythOn.Server.Storage;
 using Empty = Google.Protobuf.WellKnownTypes.Empty;
 
@@ -15,18 +17,18 @@ public sealed class PackagesService(PackageList packages, PackageInstallQueue in
     public override Task<ListPackagesResponse> ListPackages(ListPackagesRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
-        var language = request.HasLanguage ? PackageList.ValidateLanguage(request.Language) : null;
+        var language = request.HasLanguage ? KnownLanguages.Require(request.Language) : null;
         return Task.FromResult(ToResponse(packages.List(caller.UserId, language)));
     }
 
     public override async Task<ListPackagesResponse> SetPackages(SetPackagesRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
-        var rows = packages.Set(caller.UserId, request.Language, request.Packages);
-        var language = PackageList.ValidateLanguage(request.Language);
+        var language = KnownLanguages.Require(request.Language);
+        packages.Set(caller.UserId, language, request.Packages);
         installs.ListChanged(caller.UserId, language);
-        rows = packages.List(caller.UserId, language);
-        await audit.RecordAsync(caller.UserId, "package.set", $"packages/{PackageList.ValidateLanguage(request.Language)}", AuditOutcome.Success,
+        var rows = packages.List(caller.UserId, language);
+        await audit.RecordAsync(caller.UserId, "package.set", $"packages/{language}", AuditOutcome.Success,
             caller.ClientAddress, new Dictionary<string, string> { ["count"] = rows.Count.ToString() });
         return ToResponse(rows);
     }
@@ -45,7 +47,7 @@ public sealed class PackagesService(PackageList packages, PackageInstallQueue in
     public override async Task<Empty> RemovePackage(RemovePackageRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
-        var language = PackageList.ValidateLanguage(request.HasLanguage ? request.Language : "python");
+        var language = KnownLanguages.Require(request.HasLanguage ? request.Language : LanguageRegistry.Python.Name);
         if (!packages.Remove(caller.UserId, language, request.Name))
             throw Problems.NotFound($"your {language} package list has no package named '{request.Name}'.");
         installs.ListChanged(caller.UserId, language);

@@ -47,9 +47,9 @@ public sealed class RunPackages(PackageList list, IOptions<PythOnOptions> option
         }
         var failed = rows.Where(r => r.Status == PackageStates.Failed).ToList();
         if (failed.Count > 0)
-            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+            throw Problems.FailedPrecondition(
                 $"your {language} package list could not be installed ({string.Join(", ", failed.Select(f => f.Requirement))}): " +
-                $"{failed[0].Message} — fix or remove the package (runs in other languages are not affected)."));
+                $"{failed[0].Message} — fix or remove the package (runs in other languages are not affected).");
 
         var set = rows.ToDictionary(r => r.Name, r => r.Requirement, StringComparer.Ordinal);
         foreach (var (name, requirement) in extra) set[name] = requirement;

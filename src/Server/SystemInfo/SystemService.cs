@@ -1,7 +1,7 @@
 using System.Reflection;
 using Grpc.Core;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
+using PythOn.Api.Languages;
 using PythOn.Api.V1;
 using PythOn.Sandbox.V1;
 using PythOn.Server.Agents;
@@ -10,7 +10,7 @@ using PythOn.Server.Storage;
 
 namespace PythOn.Server.SystemInfo;
 
-[AllowAnonymous]
+/// <summary>Health and Info; both are anonymous by their proto option (<c>anonymous: true</c>).</summary>
 public sealed class SystemService(Database db, AgentConnections agents, ModelSettings model, IOptions<PythOnOptions> options)
     : PythOn.Api.V1.System.SystemBase
 {
@@ -83,8 +83,14 @@ public sealed class SystemService(Database db, AgentConnections agents, ModelSet
                 AuthAttemptsPerMinute = rates.AuthPerMinute,
             },
         };
-        response.Languages.Add(new LanguageInfo { Name = "python", Extensions = { ".py" } });
-        response.Languages.Add(new LanguageInfo { Name = "javascript", Extensions = { ".js", ".mjs" } });
+        foreach (var language in LanguageRegistry.All)
+            response.Languages.Add(new LanguageInfo
+            {
+                Name = language.Name,
+                Extensions = { language.Extensions },
+                Aliases = { language.Aliases },
+                PackageManager = language.PackageManager,
+            });
         return Task.FromResult(response);
     }
 

@@ -27,7 +27,7 @@ public sealed partial class ZkCodeStore(Database db, IOptions<PythOnOptions> opt
     public ZkCodeRecord Store(ObjectId userId, StoreCodeRequest request)
     {
         ValidateName(request.Name);
-        var language = RunPlans.NormalizeLanguage(request.Language);
+        var language = KnownLanguages.Require(request.Language);
         if (request.Description.Length > MaxDescriptionLength)
             throw Problems.Invalid($"description is {request.Description.Length} characters; the limit is {MaxDescriptionLength}.");
         ZkPayloadParts parts;

@@ -118,7 +118,7 @@ public sealed class ZkService(ZkCodeStore store, ZkFailureLimiter failures, Sand
         {
             await audit.RecordAsync(caller.UserId, "zk.execute", $"zk/{record.Name}", AuditOutcome.Denied, caller.ClientAddress,
                 new Dictionary<string, string> { ["reason"] = "decryption failed" });
-            throw new RpcException(new Status(StatusCode.PermissionDenied, DecryptionFailed));
+            throw Problems.PermissionDenied(DecryptionFailed);
         }
 
         var response = outcome.Response;

@@ -10,14 +10,16 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PythOn.Api.V1;
+using PythOn.Server.Hosting;
 using PythOn.Server.OpenApi;
 using SystemService = PythOn.Api.V1.System;
 
 namespace PythOn.Server.Tests.OpenApi;
 
 /// <summary>
-/// A minimal in-process app: every pythonapi.v1 service mapped with JSON transcoding (stub implementations),
-/// an authorization fallback policy that refuses anonymous callers, and the two OpenAPI extension methods.
+/// A minimal in-process app: every pythonapi.v1 service mapped as the server maps it (JSON transcoding, anonymous
+/// methods from their proto option; stub implementations), an authorization fallback policy that refuses anonymous
+/// callers, the server's response fix-ups, and the two OpenAPI extension methods.
 /// The document is fetched once and shared by the tests.
 /// </summary>
 public sealed class ApiDocsHost : IAsyncLifetime
@@ -40,14 +42,15 @@ public sealed class ApiDocsHost : IAsyncLifetime
         _app = builder.Build();
         _app.UseAuthentication();
         _app.UseAuthorization();
-        _app.MapGrpcService<AuthStub>();
-        _app.MapGrpcService<ExecuteStub>();
-        _app.MapGrpcService<SecretsStub>();
-        _app.MapGrpcService<AuditStub>();
-        _app.MapGrpcService<SystemStub>();
-        _app.MapGrpcService<GenerateStub>();
-        _app.MapGrpcService<PackagesStub>();
-        _app.MapGrpcService<ZkStub>();
+        _app.UseTranscodedResponseFixups();
+        _app.MapApiService<AuthStub>();
+        _app.MapApiService<ExecuteStub>();
+        _app.MapApiService<SecretsStub>();
+        _app.MapApiService<AuditStub>();
+        _app.MapApiService<SystemStub>();
+        _app.MapApiService<GenerateStub>();
+        _app.MapApiService<PackagesStub>();
+        _app.MapApiService<ZkStub>();
         _app.MapPythOnApiDocs();
         await _app.StartAsync();
 
@@ -74,7 +77,12 @@ public sealed class ApiDocsHost : IAsyncLifetime
     private sealed class ExecuteStub : PythOn.Api.V1.Execute.ExecuteBase;
     private sealed class SecretsStub : PythOn.Api.V1.Secrets.SecretsBase;
     private sealed class AuditStub : PythOn.Api.V1.Audit.AuditBase;
-    private sealed class SystemStub : SystemService.SystemBase;
+    /// <summary>Health fails as a call the client abandoned would: the status mapping's test case.</summary>
+    private sealed class SystemStub : SystemService.SystemBase
+    {
+        public override Task<HealthResponse> Health(HealthRequest request, Grpc.Core.ServerCallContext context) =>
+            throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Cancelled, "the caller went away"));
+    }
     private sealed class GenerateStub : PythOn.Api.V1.Generate.GenerateBase;
     private sealed class PackagesStub : PythOn.Api.V1.Packages.PackagesBase;
     private sealed class ZkStub : ZK.ZKBase;

@@ -48,7 +48,7 @@ public sealed class OpenApiDocumentTests(ApiDocsHost host) : IClassFixture<ApiDo
     {
         var operation = Operation(verb, path);
         Assert.Equal(operationId, operation.GetProperty("operationId").GetString());
-        Assert.Equal(operationId.Split('_')[0], Assert.Single(operation.GetProperty("tags").EnumerateArray()).GetString());
+        Assert.Single(operation.GetProperty("tags").EnumerateArray()); // which one: OperationTitlesTests
     }
 
     [Fact]
@@ -279,7 +279,7 @@ public sealed class OpenApiDocumentTests(ApiDocsHost host) : IClassFixture<ApiDo
     public void Texts_come_from_the_proto_comments()
     {
         var register = Operation("post", "/api/register");
-        Assert.Equal("Creates an account and returns a JWT, a refresh token and the account's API key.", register.GetProperty("summary").GetString());
+        Assert.StartsWith("Creates an account and returns a JWT, a refresh token and the account's API key.", register.GetProperty("description").GetString());
         Assert.Contains("ALREADY_EXISTS (409)", register.GetProperty("description").GetString());
         Assert.Contains("pythonapi.v1.Auth/Register", register.GetProperty("description").GetString());
 

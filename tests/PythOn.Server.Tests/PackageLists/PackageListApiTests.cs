@@ -1,5 +1,6 @@
 using System.Net;
 using Grpc.Core;
+using PythOn.Api.Languages;
 using PythOn.Api.V1;
 using PythOn.Server.Tests.Infrastructure;
 
@@ -24,6 +25,23 @@ public abstract class PackageListApiTests(ITestServer server)
         Assert.Equal("PACKAGE_STATUS_PENDING", json.Str("status"));
         Assert.Equal(["addedAt", "language", "message", "name", "requirement", "status", "updatedAt", "version"],
             json.PropertyNames().Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(EndToEnd.LanguageAliasTests.Aliases), MemberType = typeof(EndToEnd.LanguageAliasTests))]
+    public async Task An_alias_names_the_same_package_list_as_its_language(string alias, string name)
+    {
+        var user = await Users.RegisterAsync(server.Rest);
+        var package = name == LanguageRegistry.Python.Name ? "requests" : "lodash";
+
+        var added = (await server.Rest.PostAsync("/api/v1/packages", new { language = alias, package }, user.Key)).Expect(HttpStatusCode.OK).Json;
+        Assert.Equal(name, added.Str("language"));
+
+        var listed = (await server.Rest.GetAsync($"/api/v1/packages?language={alias}", user.Key)).Expect(HttpStatusCode.OK).Json;
+        Assert.Equal([$"{name}/{package}"], listed.Items("packages").Select(p => $"{p.Str("language")}/{p.Str("name")}"));
+
+        (await server.Rest.DeleteAsync($"/api/v1/packages/{package}?language={alias}", user.Key)).Expect(HttpStatusCode.OK);
+        Assert.Empty((await server.Rest.GetAsync("/api/v1/packages", user.Key)).Json.Items("packages"));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PythOn.Api.Languages;
 using PythOn.Cli.Output;
 
 namespace PythOn.Cli.Commands;
@@ -46,27 +47,37 @@ public static class CommandExtensions
     }
 }
 
-/// <summary>Languages and the file extensions that imply them.</summary>
-public static class Languages
+/// <summary>--language options and the file extensions that imply a language, from <see cref="LanguageRegistry"/>.</summary>
+public static class LanguageOptions
 {
-    /// <summary>The accepted language names.</summary>
-    public static readonly string[] Names = ["python", "javascript"];
-
-    /// <summary>A --language option (optional, one of <see cref="Names"/>).</summary>
+    /// <summary>A --language option (optional): a language name or alias, given to the command as the canonical name.</summary>
     public static Option<string?> Option(string description) =>
-        new Option<string?>("--language", "-l") { Description = description, HelpName = "python|javascript" }.AcceptOnlyFromAmong(Names);
+        new Option<string?>("--language", "-l")
+        {
+            Description = description,
+            HelpName = LanguageRegistry.Choices,
+            CustomParser = result =>
+            {
+                var given = result.Tokens.Count == 0 ? null : result.Tokens[0].Value;
+                if (LanguageRegistry.Find(given) is { } language) return language.Name;
+                result.AddError(LanguageRegistry.UnknownLanguageMessage(given));
+                return null;
+            },
+        };
 
     /// <summary>The explicit language, else the one the file extension implies, else a usage error.</summary>
     public static string Resolve(string? explicitLanguage, string path)
     {
         if (!string.IsNullOrEmpty(explicitLanguage)) return explicitLanguage;
-        return Path.GetExtension(path).ToLowerInvariant() switch
-        {
-            ".py" => "python",
-            ".js" or ".mjs" or ".cjs" => "javascript",
-            _ => throw CliException.Usage($"cannot tell the language of '{path}' from its extension: pass --language python|javascript."),
-        };
+        return LanguageRegistry.FromExtension(Path.GetExtension(path))?.Name
+               ?? throw CliException.Usage($"cannot tell the language of '{path}' from its extension: pass --language {LanguageRegistry.Choices}.");
     }
+
+    /// <summary>"python or javascript", for help texts.</summary>
+    public static string Names => string.Join(" or ", LanguageRegistry.Names);
+
+    /// <summary>".py, .js, .mjs, .cjs", for help texts.</summary>
+    public static string Extensions => string.Join(", ", LanguageRegistry.All.SelectMany(l => l.Extensions));
 }
 
 /// <summary>Reads program files, "-" meaning stdin.</summary>

@@ -11,7 +11,7 @@ public static class MiscCommands
     public static Command Generate()
     {
         var prompt = new Argument<string>("PROMPT") { Description = "What the program should do" };
-        var language = Languages.Option("python or javascript (default: python)");
+        var language = LanguageOptions.Option($"{LanguageOptions.Names} (default: python)");
         var noRun = new Option<bool>("--no-run") { Description = "Only write the program, do not run it" };
         var attempts = new Option<int?>("--max-attempts") { Description = "Generate-and-run rounds at most (1 to 5; default 3)", HelpName = "N" };
         return new Command("generate", "Have the server's model write a program and (by default) run it.")

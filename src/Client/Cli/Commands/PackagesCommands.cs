@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using PythOn.Api.Languages;
 using PythOn.Api.V1;
 using PythOn.Cli.Output;
 
@@ -11,7 +12,7 @@ public static class PackagesCommands
     /// <summary>Builds the command group.</summary>
     public static Command Create()
     {
-        var lsLanguage = Languages.Option("Only this language (default: both)");
+        var lsLanguage = LanguageOptions.Option("Only this language (default: both)");
         var ls = new Command("ls", "List your packages and their install status.") { lsLanguage }.Does(async (ctx, parse, ct) =>
         {
             using var client = ctx.Authenticated();
@@ -19,7 +20,7 @@ public static class PackagesCommands
             return ExitCodes.Ok;
         });
 
-        var addLanguage = Languages.Option("The language (default: python)");
+        var addLanguage = LanguageOptions.Option("The language (default: python)");
         var addRequirements = Requirements("One or more requirements, e.g. requests>=2.31 or lodash@^4", ArgumentArity.OneOrMore);
         var add = new Command("add", "Add packages (or change the requirement of one already listed).") { addRequirements, addLanguage }
             .Does(async (ctx, parse, ct) =>
@@ -27,17 +28,17 @@ public static class PackagesCommands
                 using var client = ctx.Authenticated();
                 var added = new List<PackageInfo>();
                 foreach (var requirement in parse.GetValue(addRequirements)!)
-                    added.Add(await client.AddPackageAsync(parse.GetValue(addLanguage) ?? "python", requirement, ct));
+                    added.Add(await client.AddPackageAsync(parse.GetValue(addLanguage) ?? LanguageRegistry.Python.Name, requirement, ct));
                 Print(ctx, added);
                 return ExitCodes.Ok;
             });
 
-        var rmLanguage = Languages.Option("The language (default: python)");
+        var rmLanguage = LanguageOptions.Option("The language (default: python)");
         var rmNames = Requirements("One or more package names, without versions", ArgumentArity.OneOrMore);
         var rm = new Command("rm", "Remove packages from your list.") { rmNames, rmLanguage }.Does(async (ctx, parse, ct) =>
         {
             using var client = ctx.Authenticated();
-            var language = parse.GetValue(rmLanguage) ?? "python";
+            var language = parse.GetValue(rmLanguage) ?? LanguageRegistry.Python.Name;
             var names = parse.GetValue(rmNames)!;
             foreach (var name in names) await client.RemovePackageAsync(name, language, ct);
             if (ctx.Json) Printer.JsonText(JsonSerializer.Serialize(new { language, removed = names }));
@@ -45,12 +46,12 @@ public static class PackagesCommands
             return ExitCodes.Ok;
         });
 
-        var setLanguage = Languages.Option("The language (default: python)");
+        var setLanguage = LanguageOptions.Option("The language (default: python)");
         var setRequirements = Requirements("The complete new list; none clears it", ArgumentArity.ZeroOrMore);
         var set = new Command("set", "Replace your whole list for one language.") { setRequirements, setLanguage }.Does(async (ctx, parse, ct) =>
         {
             using var client = ctx.Authenticated();
-            Print(ctx, await client.SetPackagesAsync(parse.GetValue(setLanguage) ?? "python", parse.GetValue(setRequirements) ?? [], ct));
+            Print(ctx, await client.SetPackagesAsync(parse.GetValue(setLanguage) ?? LanguageRegistry.Python.Name, parse.GetValue(setRequirements) ?? [], ct));
             return ExitCodes.Ok;
         });
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PythOn.Api.Languages;
 using PythOn.Api.V1;
 using PythOn.Cli.Output;
 
@@ -12,7 +13,7 @@ public static class RunCommand
     {
         var file = new Argument<string>("FILE") { Description = "The program file, or - to read the program from stdin" };
         var trailing = new Argument<string[]>("ARGS") { Description = "Arguments for the program (after --)", Arity = ArgumentArity.ZeroOrMore };
-        var language = Languages.Option("python or javascript (default: from the extension: .py, .js, .mjs)");
+        var language = LanguageOptions.Option($"{LanguageOptions.Names} (default: from the extension: {LanguageOptions.Extensions})");
         var timeout = TimeoutOption();
         var args = ArgOption();
         var env = new Option<string[]>("--env", "-e")
@@ -37,8 +38,8 @@ public static class RunCommand
         {
             var path = parse.GetValue(file)!;
             var lang = path == "-"
-                ? parse.GetValue(language) ?? throw CliException.Usage("reading the program from stdin needs --language python|javascript.")
-                : Languages.Resolve(parse.GetValue(language), path);
+                ? parse.GetValue(language) ?? throw CliException.Usage($"reading the program from stdin needs --language {LanguageRegistry.Choices}.")
+                : LanguageOptions.Resolve(parse.GetValue(language), path);
             var request = new ExecuteRequest { Code = SourceFiles.Read(path), Language = lang };
             var live = parse.GetValue(interactive);
             if (live && path == "-") throw CliException.Usage("--interactive needs the program in a FILE: stdin is the program's.");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using PythOn.Api.Languages;
 using PythOn.Api.V1;
 using PythOn.Cli.Output;
 using PythOn.Cli.Terminal;
@@ -17,7 +18,7 @@ public static class ZkCommands
     {
         var pushName = NameArgument();
         var pushFile = new Argument<string>("FILE") { Description = "The program file, or - for stdin" };
-        var pushLanguage = Languages.Option("python or javascript (default: from the extension)");
+        var pushLanguage = LanguageOptions.Option($"{LanguageOptions.Names} (default: from the extension)");
         var description = new Option<string?>("--description", "-d") { Description = "A description stored in clear next to the ciphertext", HelpName = "TEXT" };
         var push = new Command("push",
             $"Encrypt a program on this machine and store only the ciphertext. The master password comes from ${MasterPasswordVariable} or a no-echo prompt.")
@@ -28,8 +29,8 @@ public static class ZkCommands
             var name = parse.GetValue(pushName)!;
             var path = parse.GetValue(pushFile)!;
             var language = path == "-"
-                ? parse.GetValue(pushLanguage) ?? throw CliException.Usage("reading the program from stdin needs --language python|javascript.")
-                : Languages.Resolve(parse.GetValue(pushLanguage), path);
+                ? parse.GetValue(pushLanguage) ?? throw CliException.Usage($"reading the program from stdin needs --language {LanguageRegistry.Choices}.")
+                : LanguageOptions.Resolve(parse.GetValue(pushLanguage), path);
             var code = SourceFiles.Read(path);
             using var client = ctx.Authenticated();
             var password = MasterPassword(confirm: true);
