@@ -136,6 +136,29 @@ if poll 120 run_python; then
 else
   fail "python run through compose: no 200 within 120 s (last: $(cat "$work/body"))"
 fi
+# A package install: the install container mounts the agent's HOST paths (the staging directory under the store
+# root, the egress socket in the state directory) and the agent chowns the store, all from inside its container.
+code="$(http -X POST "$REST/api/v1/packages" -H "x-api-key: $KEY" -H 'content-type: application/json' \
+  -d '{"language":"javascript","package":"is-number@7.0.0"}')"
+check "add a javascript package through compose answers" "200" "$code"
+package_settled() {
+  http "$REST/api/v1/packages?language=javascript" -H "x-api-key: $KEY" >/dev/null
+  grep -Eq 'PACKAGE_STATUS_(READY|FAILED)' "$work/body"
+}
+poll 300 package_settled || true
+package_status() { python3 -c 'import json, sys; p = json.load(open(sys.argv[1]))["packages"][0]; print(p["status"], p.get("message", ""))' "$work/body"; }
+check "javascript package status after the install" "PACKAGE_STATUS_READY" "$(package_status 2>/dev/null | xargs)"
+check "owner of the package store on the host (chowned to root by the agent)" "0" \
+  "$(stat -c %u "$STORE_DIR"/js-* 2>/dev/null | sort -u | xargs)"
+run_js() {
+  [ "$(http -X POST "$REST/api/v1/execute" -H "x-api-key: $KEY" -H 'content-type: application/json' \
+    -d '{"language":"javascript","code":"const isNumber = require(\"is-number\"); console.log(isNumber(5), isNumber(\"x\"))"}')" = 200 ]
+}
+if poll 60 run_js; then
+  check "javascript run with the installed package: output" "true false" "$(json output | tr -d '\n')"
+else
+  fail "javascript run with the installed package: no 200 within 60 s (last: $(cat "$work/body"))"
+fi
 slots="$(docker ps -q --filter "label=pyth-on.agent=$INSTANCE" | wc -l)"
 if [ "$slots" -gt 0 ]; then pass "the agent started $slots slot containers on the host's Docker"; else fail "no slot container labelled pyth-on.agent=$INSTANCE"; fi
 
