@@ -8,7 +8,8 @@ using PythOn.Sandbox.V1;
 namespace PythOn.Sandbox.Agent.Status;
 
 /// <summary>Docker, image and slot state for GetStatus.</summary>
-public sealed class StatusReporter(IOptions<AgentOptions> options, DockerHost docker, SlotPool pool, RunExecutor runs, SlotFactory factory)
+public sealed class StatusReporter(IOptions<AgentOptions> options, DockerHost docker, SlotPool pool, RunExecutor runs, SlotFactory factory,
+    Hosting.ShutdownDrain drain)
 {
     public async Task<AgentStatus> GetAsync(CancellationToken ct)
     {
@@ -19,6 +20,7 @@ public sealed class StatusReporter(IOptions<AgentOptions> options, DockerHost do
             ActiveRuns = runs.ActiveRuns,
             SandboxesRemoving = factory.RemovingCount,
             RunsServed = pool.RunsServed,
+            Draining = drain.Draining,
         };
         foreach (var slot in pool.Slots.Concat(pool.RecyclingSlots).DistinctBy(s => s.Id))
         {
