@@ -8,14 +8,17 @@
 ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
 ARG ASPNET_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0
 
-# ---- restore: only the project files and central package versions, so this layer survives code changes ----
+# ---- project files only: every .csproj under src/ at its path, nothing else ----
+FROM ${SDK_IMAGE} AS projects
+WORKDIR /src
+COPY src/ src/
+RUN find src -type f ! -name '*.csproj' -delete && find src -type d -empty -delete
+
+# ---- restore: a cached layer until a project file or a central package version changes ----
 FROM ${SDK_IMAGE} AS restore
 WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props ./
-COPY src/Api/PythOn.Api.csproj src/Api/
-COPY src/Server/PythOn.Server.csproj src/Server/
-COPY src/Sandbox.Agent/PythOn.Sandbox.Agent.csproj src/Sandbox.Agent/
-COPY src/HealthProbe/PythOn.HealthProbe.csproj src/HealthProbe/
+COPY --from=projects /src/src/ src/
 RUN dotnet restore src/Server/PythOn.Server.csproj \
  && dotnet restore src/Sandbox.Agent/PythOn.Sandbox.Agent.csproj \
  && dotnet restore src/HealthProbe/PythOn.HealthProbe.csproj

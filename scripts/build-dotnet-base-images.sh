@@ -81,7 +81,13 @@ build_one() {
       }
     fi
     source "$ROOT/scripts/lib/offline-image.sh"
-    if [ "$mode" = tag ]; then offline_image_main --tag; else offline_image_main; fi
+    if [ "$mode" = tag ]; then offline_image_main --tag; return; fi
+    local tag
+    tag="$(offline_image_main)"
+    # Earlier builds of this stand-in (e.g. before this machine's CAs changed) are ~1 GB of dead weight.
+    docker images --format '{{.Repository}}:{{.Tag}}' "$REPO_NAME" | grep -vx -e "$tag" -e "$REPO_NAME:current" \
+      | xargs -r docker rmi >/dev/null 2>&1 || true
+    echo "$tag"
   )
 }
 

@@ -50,3 +50,7 @@ build() {
 
 build server "$SERVER_REPO"
 build agent "$AGENT_REPO"
+# The builds these replaced (every commit is a new revision label) are dangling now.
+for title in "Pyth-On server" "Pyth-On sandbox agent"; do
+  docker image prune -f --filter "label=org.opencontainers.image.title=$title" >/dev/null 2>&1 || true
+done

@@ -148,8 +148,8 @@ package_settled() {
 poll 300 package_settled || true
 package_status() { python3 -c 'import json, sys; p = json.load(open(sys.argv[1]))["packages"][0]; print(p["status"], p.get("message", ""))' "$work/body"; }
 check "javascript package status after the install" "PACKAGE_STATUS_READY" "$(package_status 2>/dev/null | xargs)"
-check "owner of the package store on the host (chowned to root by the agent)" "0" \
-  "$(stat -c %u "$STORE_DIR"/js-* 2>/dev/null | sort -u | xargs)"
+check "owner of the files in the package store on the host (chowned to root by the agent)" "0" \
+  "$(find "$STORE_DIR"/js-*/ -mindepth 1 -printf '%U\n' 2>/dev/null | sort -u | xargs)"
 run_js() {
   [ "$(http -X POST "$REST/api/v1/execute" -H "x-api-key: $KEY" -H 'content-type: application/json' \
     -d '{"language":"javascript","code":"const isNumber = require(\"is-number\"); console.log(isNumber(5), isNumber(\"x\"))"}')" = 200 ]
@@ -159,6 +159,15 @@ if poll 60 run_js; then
 else
   fail "javascript run with the installed package: no 200 within 60 s (last: $(cat "$work/body"))"
 fi
+check "GET /health/live through compose" "200" "$(http "$REST/health/live")"
+check "GET /health/ready through compose (storage writable, an agent with capacity)" "200" "$(http "$REST/health/ready")"
+# The images' HEALTHCHECKs (the probe: the server's /health/live, the agent's grpc.health.v1 on its socket);
+# Docker runs the first one 30 s after the start.
+health() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$1"; }
+both_healthy() { [ "$(health "$server_container")" = healthy ] && [ "$(health "$agent_container")" = healthy ]; }
+poll 120 both_healthy || true
+check "Docker health of the server container" "healthy" "$(health "$server_container")"
+check "Docker health of the agent container" "healthy" "$(health "$agent_container")"
 slots="$(docker ps -q --filter "label=pyth-on.agent=$INSTANCE" | wc -l)"
 if [ "$slots" -gt 0 ]; then pass "the agent started $slots slot containers on the host's Docker"; else fail "no slot container labelled pyth-on.agent=$INSTANCE"; fi
 
