@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test against real parts: installs and starts Docker when missing, proves that both images build
 # from an empty cache (scripts/check-cold-image-build.sh), builds the sandbox runtime image and the package
-# installer image when missing, builds the solution and runs all xunit projects. Prints "N passed, N failed" last.
+# installer image when missing, builds the solution and runs all xunit projects, then the deployment checks
+# (scripts/check-deployment.sh: the Dockerfile's images, docker-compose up/run/down, the Kubernetes manifests).
+# Prints "N passed, N failed" last, the xunit tests and the deployment checks added up.
 #
 #   ./test.sh           everything; the CI command (.ci/run)
 #   ./test.sh --fast    only the classes marked [Trait(Tier.Name, Tier.Fast)] (tests/PythOn.TestSupport/Tier.cs):
-#                       no Docker, no images, no root. Docker is made unreachable for them, so one that needs it fails.
+#                       no Docker, no images, no root, no deployment checks. Docker is made unreachable for them,
+#                       so one that needs it fails.
 # Further arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~SecretMasker").
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -44,6 +47,19 @@ count() { { grep -Eo "^ +$1: +[0-9]+" "$log" || true; } | awk '{s+=$2} END {prin
 passed=$(count Passed)
 failed=$(count Failed)
 skipped=$(count Skipped)
+
+# The deployment checks (full tier only): one PASS/FAIL line each, counted with the tests.
+if [ "$fast" = false ]; then
+  deploy_log=$(mktemp)
+  trap 'rm -f "$log" "$deploy_log"' EXIT
+  deploy_status=0
+  ./scripts/check-deployment.sh 2>&1 | tee "$deploy_log" || deploy_status=$?
+  deploy_passed=$(grep -c '^check-deployment: PASS' "$deploy_log" || true)
+  deploy_failed=$(grep -c '^check-deployment: FAIL' "$deploy_log" || true)
+  if [ "$deploy_status" -ne 0 ] && [ "$deploy_failed" -eq 0 ]; then deploy_failed=1; fi # it stopped before a check
+  passed=$((passed + deploy_passed))
+  failed=$((failed + deploy_failed))
+fi
 if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
   echo "test.sh: no test ran" >&2
   status=1
