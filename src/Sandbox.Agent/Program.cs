@@ -7,11 +7,13 @@ using PythOn.Sandbox.Agent.Packages;
 using PythOn.Sandbox.Agent.Slots;
 using PythOn.Sandbox.Agent.Runs;
 using PythOn.Sandbox.Agent.Status;
+using PythOn.Sandbox.Agent.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 var agent = builder.Configuration.GetSection(AgentOptions.Section).Get<AgentOptions>() ?? new AgentOptions();
 builder.Services.Configure<AgentOptions>(builder.Configuration.GetSection(AgentOptions.Section));
 builder.WebHost.ConfigureKestrel(k => Listeners.Configure(k, agent));
+builder.AddPythOnTelemetry();
 
 builder.Services.AddGrpc(o =>
 {
@@ -38,6 +40,7 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<SlotPool>());
 builder.Services.AddHostedService(sp => sp.GetRequiredService<PythOn.Sandbox.Agent.Egress.EgressProxy>());
 
 var app = builder.Build();
+app.UsePythOnTelemetry();
 app.MapGrpcService<SandboxAgentService>();
 app.Lifetime.ApplicationStarted.Register(() =>
 {
