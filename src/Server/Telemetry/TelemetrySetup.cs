@@ -49,6 +49,8 @@ public static class TelemetrySetup
                     o.RecordException = false; // exception messages may quote input
                     o.EnrichWithHttpRequest = (activity, _) => activity.SetTag("url.query", null);
                 })
+                // Calls to agents: one client span per gRPC call (its HTTP request is not a span of its own).
+                .AddGrpcClientInstrumentation(o => o.SuppressDownstreamInstrumentation = true)
                 .AddHttpClientInstrumentation(o =>
                 {
                     o.RecordException = false;
