@@ -54,7 +54,9 @@ public static class TelemetrySetup
                 .AddHttpClientInstrumentation(o =>
                 {
                     o.RecordException = false;
-                    o.EnrichWithHttpRequestMessage = (activity, _) => activity.SetTag("url.query", null);
+                    // Model providers' URLs: path only (a query string may carry a key).
+                    o.EnrichWithHttpRequestMessage = (activity, request) => activity.SetTag("url.query", null)
+                        .SetTag("url.full", request.RequestUri?.GetLeftPart(UriPartial.Path));
                 }))
             .WithMetrics(m =>
             {
