@@ -43,7 +43,7 @@ public static class TelemetrySetup
         if (!string.IsNullOrWhiteSpace(endpoint))
         {
             if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
-                throw new InvalidOperationException($"{Section}:OtlpEndpoint '{endpoint}' is not an http:// or https:// address.");
+                throw new InvalidOperationException($"{Section}:OtlpEndpoint is '{endpoint}': use an http:// or https:// address.");
             var protocol = (config[$"{Section}:OtlpProtocol"] ?? "grpc").Trim().ToLowerInvariant() switch
             {
                 "grpc" => OtlpExportProtocol.Grpc,

@@ -112,7 +112,7 @@ public static class TelemetrySetup
     {
         if (string.IsNullOrWhiteSpace(options.OtlpEndpoint)) return null;
         if (!Uri.TryCreate(options.OtlpEndpoint, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
-            throw new InvalidOperationException($"{TelemetryOptions.Section}:OtlpEndpoint '{options.OtlpEndpoint}' is not an http:// or https:// address.");
+            throw new InvalidOperationException($"{TelemetryOptions.Section}:OtlpEndpoint is '{options.OtlpEndpoint}': use an http:// or https:// address.");
         return uri;
     }
 
