@@ -15,12 +15,3 @@ public sealed class TelemetryOptions
     /// <summary>GET /metrics on the REST port: "operator" (needs x-operator-key: PythOn:OperatorKey), "anonymous" or "off".</summary>
     public string Prometheus { get; set; } = PrometheusAccess.Operator;
 }
-
-/// <summary>Who may scrape GET /metrics.</summary>
-public static class PrometheusAccess
-{
-    public const string Operator = "operator";
-    public const string Anonymous = "anonymous";
-    public const string Off = "off";
-    public static readonly string[] All = [Operator, Anonymous, Off];
-}
