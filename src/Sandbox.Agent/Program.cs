@@ -7,6 +7,7 @@ using PythOn.Sandbox.Agent.Packages;
 using PythOn.Sandbox.Agent.Slots;
 using PythOn.Sandbox.Agent.Runs;
 using PythOn.Sandbox.Agent.Status;
+using PythOn.Sandbox.Agent.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 var agent = builder.Configuration.GetSection(AgentOptions.Section).Get<AgentOptions>() ?? new AgentOptions();
@@ -16,6 +17,7 @@ builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<Agen
 // after that in any case (their removal does not stop at the host's deadline).
 builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, agent.ShutdownGraceSeconds)));
 builder.WebHost.ConfigureKestrel(k => Listeners.Configure(k, agent));
+builder.AddPythOnTelemetry();
 
 builder.Services.AddGrpc(o =>
 {
@@ -46,6 +48,7 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<PythOn.Sandbox.Age
 builder.Services.AddHostedService(sp => sp.GetRequiredService<ShutdownDrain>());
 
 var app = builder.Build();
+app.UsePythOnTelemetry();
 app.MapGrpcService<SandboxAgentService>();
 app.MapGrpcHealthChecksService(); // unauthenticated (CallerAuthentication lets grpc.health.v1 through) for probes
 app.Lifetime.ApplicationStarted.Register(() =>

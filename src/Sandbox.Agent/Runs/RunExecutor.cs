@@ -5,6 +5,8 @@ using Microsoft.Extensions.Options;
 using PythOn.Sandbox.Agent.Packages;
 using PythOn.Sandbox.Agent.Runtime;
 using PythOn.Sandbox.Agent.Slots;
+using PythOn.Sandbox.Agent.Telemetry;
+using PythOn.Telemetry;
 using PythOn.Sandbox.V1;
 
 namespace PythOn.Sandbox.Agent.Runs;
@@ -40,7 +42,43 @@ public sealed class RunExecutor(
 
     private async Task RunCoreAsync(RunRequest request, IAsyncStreamReader<InteractRequest>? interactive, Func<RunEvent, Task> emit, CancellationToken ct)
     {
-        var (language, timeout, cap, memoryMb) = Validate(request);
+        // A child of the gRPC call's span, which continues the server's trace.
+        using var span = AgentTelemetry.Source.StartActivity("agent.run");
+        span?.SetTag("pyth_on.run.id", request.RunId);
+        string? languageName = null;
+        var outcome = RunOutcomes.Rejected;
+        try
+        {
+            var (language, timeout, cap, memoryMb) = Validate(request);
+            languageName = language.Name;
+            span?.SetTag("pyth_on.language", language.Name);
+            outcome = await RunValidatedAsync(request, language, timeout, cap, memoryMb, interactive, emit, span, ct);
+        }
+        catch (RunRejectedException e)
+        {
+            span?.SetStatus(ActivityStatusCode.Error, e.Reason.ToString()); // the reason, not the message: it may quote the request
+            outcome = e.Reason == RunRejection.Unavailable ? RunOutcomes.Unavailable : RunOutcomes.Rejected;
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            span?.SetStatus(ActivityStatusCode.Error, "Cancelled");
+            outcome = RunOutcomes.Cancelled;
+            throw;
+        }
+        finally
+        {
+            span?.SetTag("pyth_on.run.outcome", outcome);
+            AgentTelemetry.Runs.Add(1, new KeyValuePair<string, object?>("pyth_on.language", languageName ?? "unknown"),
+                new KeyValuePair<string, object?>("pyth_on.run.outcome", outcome));
+        }
+    }
+
+    /// <summary>Queue (an idle slot), sandbox start (the slot's memory limit, the job handed over), the program, teardown
+    /// (the slot back to the pool): each a span under <paramref name="span"/>.</summary>
+    private async Task<string> RunValidatedAsync(RunRequest request, LanguageRuntime language, TimeSpan timeout, int cap, int memoryMb,
+        IAsyncStreamReader<InteractRequest>? interactive, Func<RunEvent, Task> emit, Activity? span, CancellationToken ct)
+    {
         var limits = options.Value.Limits;
         var idle = interactive is null ? (TimeSpan?)null : TimeSpan.FromMilliseconds(
             request.IdleTimeoutMs == 0 ? limits.DefaultIdleTimeoutMs : Math.Min(request.IdleTimeoutMs, (uint)limits.MaxIdleTimeoutMs));
@@ -49,8 +87,20 @@ public sealed class RunExecutor(
         await pool.Initialized.WaitAsync(ct);
 
         var acquire = Stopwatch.StartNew();
-        var slot = await pool.TakeAsync(language, TimeSpan.FromMilliseconds(options.Value.Pool.AcquireTimeoutMs), ct)
-            ?? throw NoSlot(language);
+        Slot? slot;
+        using (var queue = AgentTelemetry.Source.StartActivity("queue"))
+        {
+            queue?.SetTag("pyth_on.queue.for", "slot");
+            slot = await pool.TakeAsync(language, TimeSpan.FromMilliseconds(options.Value.Pool.AcquireTimeoutMs), ct);
+            if (slot is null) queue?.SetStatus(ActivityStatusCode.Error, "no slot");
+        }
+        AgentTelemetry.SlotWait.Record(acquire.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("pyth_on.language", language.Name));
+        if (slot is null) throw NoSlot(language);
+        var sandboxStart = AgentTelemetry.Source.StartActivity("sandbox.start");
+        sandboxStart?.SetTag("pyth_on.slot.run", slot.RunsServed + 1);
+        sandboxStart?.SetTag("pyth_on.sandbox.prepare_ms", (long)slot.PreparedIn.TotalMilliseconds);
+        sandboxStart?.SetTag("pyth_on.sandbox.waited_ms", (long)(DateTime.UtcNow - slot.ReadySinceUtc).TotalMilliseconds);
+        Activity? teardown = null;
         string? anomaly = "the run did not finish";
         Interlocked.Increment(ref _active);
         try
@@ -60,28 +110,46 @@ public sealed class RunExecutor(
                 throw new RunRejectedException(RunRejection.Unavailable, $"could not set the sandbox's memory limit to {memoryMb} MiB");
             var acquireUs = (ulong)acquire.Elapsed.TotalMicroseconds;
             await emit(new RunEvent { Started = new RunStarted { SandboxId = slot.Id, Warm = true } });
-            var run = new SlotRun(slot, factory, options.Value.Pool, log);
+            var run = new SlotRun(slot, factory, options.Value.Pool, log) { SandboxStartSpan = sandboxStart };
             var (result, runAnomaly, callerGone) = await run.ExecuteAsync(request, timeout, cap, idle, stdinCap, interactive, emit, ct);
+            teardown = StartTeardown(span);
             anomaly = runAnomaly; // a cancelled run that ended cleanly leaves its slot fit for the next run
             ct.ThrowIfCancellationRequested();
             if (callerGone)
                 throw new OperationCanceledException("the caller went away");
             result.Timings.AcquireUs = acquireUs;
+            var outcome = RunOutcomes.Of(result);
+            AgentTelemetry.ProgramDuration.Record(result.Timings.ProgramUs / 1e6,
+                new KeyValuePair<string, object?>("pyth_on.language", language.Name), new KeyValuePair<string, object?>("pyth_on.run.outcome", outcome));
             log.LogInformation(
                 "Run {RunId} {Language} in slot {Slot} (run {N}): exit {Exit} after {Ms} ms{TimedOut}{Truncated}{Oom}{Zk}",
                 request.RunId, language.Name, slot.ShortId, slot.RunsServed, result.ExitCode, result.DurationMs,
                 result.TimedOut ? ", timed out" : result.IdleTimedOut ? ", idle limit" : result.StoppedAtStdinCap ? ", stdin cap" : "", result.StoppedAtOutputCap ? ", stopped at the output cap" : result.OutputTruncated ? ", output truncated" : "",
                 result.OomKilled ? ", OOM killed" : "", result.ZkDecryptionFailed ? ", ZK decryption failed" : "");
             await emit(new RunEvent { Result = result });
+            return outcome;
         }
         finally
         {
+            sandboxStart?.Dispose(); // when the run failed before its job was handed over
+            teardown ??= StartTeardown(span);
             Interlocked.Decrement(ref _active);
             if (anomaly is null && slot.MemoryMb != options.Value.Limits.MemoryMb
                 && !await factory.SetMemoryAsync(slot, options.Value.Limits.MemoryMb))
                 anomaly = "its memory limit could not be restored";
             pool.Return(slot, anomaly);
+            teardown?.SetTag("pyth_on.slot.recycled", anomaly is not null);
+            teardown?.Dispose();
+            Activity.Current = span;
         }
+    }
+
+    /// <summary>The teardown span: the result delivered, the slot's memory limit restored, the slot handed back (or to
+    /// recycling). Parented explicitly: the slot run's spans changed the current span in its own flow only.</summary>
+    private static Activity? StartTeardown(Activity? run)
+    {
+        Activity.Current = run;
+        return AgentTelemetry.Source.StartActivity("teardown");
     }
 
     private RunRejectedException NoSlot(LanguageRuntime language) =>

@@ -6,6 +6,7 @@ using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Core;
 using PythOn.Sandbox.Agent.Slots;
+using PythOn.Sandbox.Agent.Telemetry;
 using PythOn.Sandbox.V1;
 
 namespace PythOn.Sandbox.Agent.Runs;
@@ -22,6 +23,9 @@ public sealed class SlotRun(Slot slot, SlotFactory factory, PoolOptions pool, IL
 {
     /// <summary>Stdin bytes sent but not yet written to the program's pipe: the supervisor never holds more.</summary>
     public const long StdinWindow = 1 << 20;
+
+    /// <summary>The run's "sandbox.start" span, ended once the job is handed to the supervisor.</summary>
+    public Activity? SandboxStartSpan { get; init; }
 
     private uint _seq;
     private int _killRequested;
@@ -48,6 +52,9 @@ public sealed class SlotRun(Slot slot, SlotFactory factory, PoolOptions pool, IL
         {
             CryptographicOperations.ZeroMemory(payload);
         }
+        // The sandbox was prepared before the run; with the job handed over, the rest is the program's time.
+        SandboxStartSpan?.Dispose();
+        using var program = AgentTelemetry.Source.StartActivity("program");
         var stdin = interactive is null
             ? SendStdinAsync(request.Stdin.Memory, close: true)
             : PumpInteractiveAsync(request.Stdin, interactive, stdinCap);
@@ -69,7 +76,10 @@ public sealed class SlotRun(Slot slot, SlotFactory factory, PoolOptions pool, IL
                 case SupervisorFrame.Stdout or SupervisorFrame.Stderr:
                     Touch();
                     if (firstOutputUs == 0)
+                    {
                         firstOutputUs = Math.Max(1, (ulong)clock.Elapsed.TotalMicroseconds);
+                        program?.AddEvent(new ActivityEvent("first output"));
+                    }
                     // The supervisor applies the cap; this is the agent's own guard against a slot that did not.
                     ref var sent = ref frame.Type == SupervisorFrame.Stdout ? ref stdout : ref stderr;
                     var take = (int)Math.Min(frame.Payload.Length, Math.Max(0, cap - sent));
@@ -106,6 +116,9 @@ public sealed class SlotRun(Slot slot, SlotFactory factory, PoolOptions pool, IL
             }
         }
         var programUs = (ulong)clock.Elapsed.TotalMicroseconds;
+        program?.SetTag("pyth_on.run.exit_code", exit?.ExitCode);
+        program?.SetTag("pyth_on.slot.died", exit is null);
+        program?.Stop();
         _ended.Cancel();
         await stdin;
         await idleWatch;

@@ -64,6 +64,14 @@ public sealed class Slot
 
     public bool IsDead => Reading.IsCompleted;
 
+    /// <summary>When the current run sandbox became ready (the supervisor's ready frame).</summary>
+    public DateTime ReadySinceUtc { get; private set; } = DateTime.UtcNow;
+
+    /// <summary>How long the supervisor took to prepare the current run sandbox (since the slot's start or the last run's exit).</summary>
+    public TimeSpan PreparedIn { get; private set; }
+
+    private DateTime _preparingSinceUtc = DateTime.UtcNow;
+
     /// <summary>Completes when the supervisor has a fresh run sandbox waiting for a job.</summary>
     public Task WhenReady => _ready.Task;
 
@@ -160,7 +168,11 @@ public sealed class Slot
         {
             case SupervisorFrame.Ready:
                 lock (_frames)
+                {
+                    ReadySinceUtc = DateTime.UtcNow;
+                    PreparedIn = ReadySinceUtc - _preparingSinceUtc;
                     _ready.TrySetResult();
+                }
                 return null;
             case SupervisorFrame.Fatal:
                 DeathNote = Encoding.UTF8.GetString(frame.Payload);
@@ -173,7 +185,10 @@ public sealed class Slot
                 return null;
             var run = _run;
             if (frame.Type == SupervisorFrame.Exit)
+            {
                 _run = null;
+                _preparingSinceUtc = DateTime.UtcNow; // the supervisor now prepares the next run sandbox
+            }
             return run;
         }
     }

@@ -72,6 +72,7 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
             throttle.Failed(normalized);
             await audit.RecordAsync(user?.Id, "auth.login", user is null ? "" : $"user/{user.Email}", AuditOutcome.Failure, clientAddress,
                 new Dictionary<string, string> { ["reason"] = "invalid credentials" });
+            Telemetry.ServerTelemetry.AuthFailed("password");
             throw Problems.Unauthenticated("invalid email or password.");
         }
 

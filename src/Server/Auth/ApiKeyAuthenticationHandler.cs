@@ -34,6 +34,7 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var result = await HandleAuthenticateOnceSafeAsync();
+        if (result.Failure is not null) Telemetry.ServerTelemetry.AuthFailed("api_key");
         var message = result.Failure is not null
             ? "invalid API key: check the x-api-key header (keys look like pyapi_...)."
             : AuthenticationSetup.MissingCredentialsMessage;

@@ -58,6 +58,7 @@ public static class AuthenticationSetup
                     OnChallenge = async context =>
                     {
                         context.HandleResponse();
+                        if (context.AuthenticateFailure is not null) Telemetry.ServerTelemetry.AuthFailed("jwt");
                         var message = context.AuthenticateFailure is not null
                             ? "invalid or expired bearer token: sign in again or use POST /api/refresh."
                             : MissingCredentialsMessage;

@@ -7,6 +7,7 @@ using PythOn.Server.Agents;
 using PythOn.Server.Errors;
 using PythOn.Server.Hosting;
 using PythOn.Server.Packages;
+using PythOn.Server.Telemetry;
 using ApiOutputStream = PythOn.Api.V1.OutputStream;
 using AgentOutputStream = PythOn.Sandbox.V1.OutputStream;
 using OutputChunk = PythOn.Api.V1.OutputChunk;
@@ -43,6 +44,26 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
     public async Task<RunOutcome> RunAsync(RunPlan plan, ZkJob? zk, Func<OutputChunk, Task>? onChunk, CancellationToken cancellationToken,
         InteractiveInput? interactive = null)
     {
+        using var telemetry = RunTelemetry.Start(plan.Language, interactive is not null ? "interactive" : zk is not null ? "zk" : "batch");
+        try
+        {
+            return await RunCoreAsync(plan, zk, onChunk, interactive, telemetry, cancellationToken);
+        }
+        catch (RpcException e)
+        {
+            telemetry.Failed(e.StatusCode);
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            telemetry.Failed(StatusCode.Cancelled);
+            throw;
+        }
+    }
+
+    private async Task<RunOutcome> RunCoreAsync(RunPlan plan, ZkJob? zk, Func<OutputChunk, Task>? onChunk, InteractiveInput? interactive,
+        RunTelemetry telemetry, CancellationToken cancellationToken)
+    {
         var request = new RunRequest
         {
             Language = plan.Language,
@@ -52,6 +73,7 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
             MaxOutputBytes = (uint)options.Value.Limits.MaxOutputBytes,
             RunId = Guid.NewGuid().ToString("N"),
         };
+        telemetry.Identify(request.RunId);
         request.Args.AddRange(plan.Args);
         foreach (var (name, value) in plan.Env) request.Env[name] = value;
         if (zk is not null) request.Zk = zk;
@@ -112,6 +134,7 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
                     if (duplex is not null)
                         await duplex.RequestStream.WriteAsync(new Sandbox.V1.InteractRequest { Start = request }, cancellationToken);
                     first = await events.MoveNext(cancellationToken);
+                    telemetry.Started(attempts: i + 1);
                 }
                 catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !cancellationToken.IsCancellationRequested)
                 {
@@ -125,12 +148,12 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
                     throw Translate(e, address);
                 }
                 if (duplex is null)
-                    return await ReadAsync(events, first, plan, onChunk, address, cancellationToken);
+                    return await ReadAsync(events, first, plan, onChunk, address, telemetry, cancellationToken);
                 using var runEnded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 var pump = interactive!.PumpAsync(duplex.RequestStream, runEnded.Token);
                 try
                 {
-                    return await ReadAsync(events, first, plan, onChunk, address, cancellationToken);
+                    return await ReadAsync(events, first, plan, onChunk, address, telemetry, cancellationToken);
                 }
                 finally
                 {
@@ -144,7 +167,7 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
     }
 
     private static async Task<RunOutcome> ReadAsync(IAsyncStreamReader<RunEvent> events, bool hasEvent, RunPlan plan,
-        Func<OutputChunk, Task>? onChunk, string address, CancellationToken cancellationToken)
+        Func<OutputChunk, Task>? onChunk, string address, RunTelemetry telemetry, CancellationToken cancellationToken)
     {
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
@@ -173,6 +196,7 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
                         break;
                     case RunEvent.EventOneofCase.Result:
                         var result = ev.Result;
+                        telemetry.Ended(result);
                         // A stream cut at the cap may end inside a secret: its held-back prefix is masked, not shown.
                         await Emit(ApiOutputStream.Stdout, outMasker.Flush(result.OutputTruncated));
                         await Emit(ApiOutputStream.Stderr, errMasker.Flush(result.OutputTruncated));

@@ -22,8 +22,11 @@ public sealed class UserRunGate(IOptions<PythOnOptions> options)
         {
             var now = _running.GetValueOrDefault(userId);
             if (now >= cap)
+            {
+                Telemetry.ServerTelemetry.RateLimited("runs_per_user");
                 throw Problems.TooMany($"you already have {now} runs in progress (the limit is {cap} at once); wait for one to finish.",
                     TimeSpan.FromSeconds(1));
+            }
             if (now == 0 ? _running.TryAdd(userId, 1) : _running.TryUpdate(userId, now + 1, now))
                 return new Lease(this, userId);
         }

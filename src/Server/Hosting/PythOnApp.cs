@@ -10,6 +10,7 @@ using PythOn.Server.RateLimiting;
 using PythOn.Server.Secrets;
 using PythOn.Server.Storage;
 using PythOn.Server.SystemInfo;
+using PythOn.Server.Telemetry;
 using PythOn.Server.ZeroKnowledge;
 
 namespace PythOn.Server.Hosting;
@@ -60,6 +61,7 @@ public static class PythOnApp
         services.AddPythOnOpenApi();
         services.AddPythOnAuthentication();
         services.AddPythOnRateLimits();
+        builder.AddPythOnTelemetry();
         return builder;
     }
 
@@ -72,6 +74,7 @@ public static class PythOnApp
         // And the agent addresses: a malformed or cleartext non-loopback address stops the start with its reason.
         app.Services.GetRequiredService<Agents.AgentConnections>();
 
+        app.UsePythOnTelemetry();
         app.UseWebSockets();
         app.UseRouting();
         app.UseAuthentication();

@@ -38,19 +38,25 @@ public sealed class AgentInstalls(AgentConnections agents, ILogger<AgentInstalls
             {
                 if (e.EventCase != InstallEvent.EventOneofCase.Result) continue;
                 var r = e.Result;
+                Counted(language, !r.Ok ? "failed" : r.Cached ? "cached" : "ready");
                 return r.Ok ? new InstallOutcome.Ready(r.StoreId, r.Resolved.ToList(), r.Cached) : new InstallOutcome.Failed(r.Message);
             }
             throw Problems.Unavailable("the agent ended the install without a result");
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded && !cancellationToken.IsCancellationRequested)
         {
+            Counted(language, "still_installing");
             return new InstallOutcome.StillInstalling();
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
         {
+            Counted(language, "failed");
             return new InstallOutcome.Failed(e.Status.Detail);
         }
     }
+
+    private static void Counted(string language, string outcome) =>
+        Telemetry.ServerTelemetry.PackageInstalls.Add(1, new("pyth_on.language", language), new("pyth_on.install.outcome", outcome));
 
     /// <summary>Installs on the first agent that answers (in rotation); null when none is reachable.</summary>
     public async Task<InstallOutcome?> InstallOnAnyAsync(string language, IReadOnlyList<string> requirements, TimeSpan wait,

@@ -47,6 +47,8 @@ public static class RateLimits
 
             o.OnRejected = async (context, _) =>
             {
+                Telemetry.ServerTelemetry.RateLimited(context.HttpContext.GetEndpoint()?.Metadata
+                    .GetMetadata<Microsoft.AspNetCore.RateLimiting.EnableRateLimitingAttribute>()?.PolicyName ?? "global");
                 TimeSpan? retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : null;
                 var seconds = retryAfter is { } r ? Math.Max(1, (int)Math.Ceiling(r.TotalSeconds)) : 60;
                 await ErrorResponses.WriteAsync(context.HttpContext, StatusCode.ResourceExhausted,

@@ -15,6 +15,9 @@ public class SandboxedServerFixture : ITestServer, IAsyncLifetime
     /// <summary>Server settings on top of the suite defaults and the agent address.</summary>
     protected virtual IReadOnlyDictionary<string, string> ServerSettings => new Dictionary<string, string>();
 
+    /// <summary>Agent environment variables on top of AgentProcess's own (e.g. Agent__Telemetry__OtlpEndpoint).</summary>
+    protected virtual IReadOnlyDictionary<string, string>? AgentSettings => null;
+
     public AgentProcess Agent => _agent ?? throw new InvalidOperationException("the agent has not started");
     public ServerProcess Server => _server ?? throw new InvalidOperationException("the server has not started");
     public RestClient Rest => Server.Rest;
@@ -26,12 +29,12 @@ public class SandboxedServerFixture : ITestServer, IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
-        _agent = await AgentProcess.StartAsync(Purpose, pythonPool: 2, javaScriptPool: 2);
+        _agent = await AgentProcess.StartAsync(Purpose, pythonPool: 2, javaScriptPool: 2, extra: AgentSettings);
         var settings = new Dictionary<string, string>(ServerSettings) { ["PythOn:Agents:0"] = _agent.Address };
         _server = await ServerProcess.StartAsync(settings);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_server is not null) await _server.DisposeAsync();
         if (_agent is not null) await _agent.DisposeAsync();
