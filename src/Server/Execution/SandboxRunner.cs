@@ -134,7 +134,7 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
                     if (duplex is not null)
                         await duplex.RequestStream.WriteAsync(new Sandbox.V1.InteractRequest { Start = request }, cancellationToken);
                     first = await events.MoveNext(cancellationToken);
-                    telemetry.Started(attempts: i + 1);
+                    telemetry.Started(attempts: failures.Count + 1); // agents skipped or failed before this one, plus this one
                 }
                 catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !cancellationToken.IsCancellationRequested)
                 {

@@ -17,8 +17,6 @@ public sealed class SystemService(Database db, AgentConnections agents, ModelSet
     public static readonly string Version =
         typeof(SystemService).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    public const string OperatorKeyHeader = "x-operator-key";
-
     public override async Task<HealthResponse> Health(HealthRequest request, ServerCallContext context)
     {
         var full = await FullHealthAsync(context);
@@ -30,13 +28,7 @@ public sealed class SystemService(Database db, AgentConnections agents, ModelSet
     private bool MaySeeDetails(ServerCallContext context)
     {
         var http = context.GetHttpContext();
-        if (http.User.Identity?.IsAuthenticated == true) return true;
-        var configured = options.Value.OperatorKey;
-        if (string.IsNullOrEmpty(configured)) return false;
-        var given = http.Request.Headers[OperatorKeyHeader].ToString();
-        return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
-            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(given)),
-            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(configured)));
+        return http.User.Identity?.IsAuthenticated == true || Auth.OperatorKey.IsPresented(http.Request, options.Value.OperatorKey);
     }
 
     private async Task<HealthResponse> FullHealthAsync(ServerCallContext context)

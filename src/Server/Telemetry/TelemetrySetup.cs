@@ -19,7 +19,6 @@ namespace PythOn.Server.Telemetry;
 public static class TelemetrySetup
 {
     public const string MetricsPath = "/metrics";
-    public const string OperatorKeyHeader = "x-operator-key";
 
     public static WebApplicationBuilder AddPythOnTelemetry(this WebApplicationBuilder builder)
     {
@@ -82,9 +81,9 @@ public static class TelemetrySetup
             if (access == PrometheusAccess.Operator)
                 branch.Use(async (http, next) =>
                 {
-                    if (OperatorKeyMatches(http, app.Configuration["PythOn:OperatorKey"])) await next(http);
+                    if (Auth.OperatorKey.IsPresented(http.Request, app.Configuration["PythOn:OperatorKey"])) await next(http);
                     else await ErrorResponses.WriteAsync(http, Grpc.Core.StatusCode.Unauthenticated,
-                        $"GET {MetricsPath} needs the header {OperatorKeyHeader}: PythOn:OperatorKey (or PythOn:Telemetry:Prometheus=anonymous).");
+                        $"GET {MetricsPath} needs the header {Auth.OperatorKey.Header}: PythOn:OperatorKey (or PythOn:Telemetry:Prometheus=anonymous).");
                 });
         }, optionsName: null).AllowAnonymous();
         return app;
@@ -122,11 +121,4 @@ public static class TelemetrySetup
         "http/protobuf" or "http" => OtlpExportProtocol.HttpProtobuf,
         _ => throw new InvalidOperationException($"{TelemetryOptions.Section}:OtlpProtocol is '{value}': use grpc or http/protobuf."),
     };
-
-    private static bool OperatorKeyMatches(HttpContext http, string? configured)
-    {
-        if (string.IsNullOrEmpty(configured)) return false;
-        var given = http.Request.Headers[OperatorKeyHeader].ToString();
-        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(configured)));
-    }
 }
