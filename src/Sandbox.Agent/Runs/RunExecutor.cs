@@ -18,7 +18,7 @@ public sealed class RunExecutor(
     IOptions<AgentOptions> options,
     SlotPool pool,
     SlotFactory factory,
-    PackageStore packages,
+    StoreCollector stores,
     ILogger<RunExecutor> log)
 {
     private const int MaxPackageStores = 8;
@@ -45,6 +45,7 @@ public sealed class RunExecutor(
             request.IdleTimeoutMs == 0 ? limits.DefaultIdleTimeoutMs : Math.Min(request.IdleTimeoutMs, (uint)limits.MaxIdleTimeoutMs));
         var stdinCap = request.MaxStdinBytes == 0 ? limits.MaxInteractiveStdinBytes : Math.Min((long)request.MaxStdinBytes, limits.MaxInteractiveStdinBytes);
         await pool.Initialized.WaitAsync(ct);
+        using var storeLease = stores.Lease(request.PackageStores); // refuses a missing store; not collected while running
 
         var acquire = Stopwatch.StartNew();
         var slot = await pool.TakeAsync(language, TimeSpan.FromMilliseconds(options.Value.Pool.AcquireTimeoutMs), ct)
@@ -112,9 +113,6 @@ public sealed class RunExecutor(
         {
             if (!PackageStore.IsValidId(storeId) || !storeId.StartsWith(PackageStore.Prefix(language.Name) + "-", StringComparison.Ordinal))
                 throw Invalid($"'{storeId}' is not a {language.Name} package store id");
-            if (!packages.Exists(storeId))
-                throw new RunRejectedException(RunRejection.FailedPrecondition,
-                    $"package store {storeId} does not exist on this agent; install the set with InstallPackages first");
         }
         long size = Encoding.UTF8.GetByteCount(r.Code) + r.Stdin.Length
             + r.Args.Sum(a => (long)Encoding.UTF8.GetByteCount(a))

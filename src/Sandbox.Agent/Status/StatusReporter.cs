@@ -8,7 +8,8 @@ using PythOn.Sandbox.V1;
 namespace PythOn.Sandbox.Agent.Status;
 
 /// <summary>Docker, image and slot state for GetStatus.</summary>
-public sealed class StatusReporter(IOptions<AgentOptions> options, DockerHost docker, SlotPool pool, RunExecutor runs, SlotFactory factory)
+public sealed class StatusReporter(IOptions<AgentOptions> options, DockerHost docker, SlotPool pool, RunExecutor runs, SlotFactory factory,
+    Packages.StoreCollector stores)
 {
     public async Task<AgentStatus> GetAsync(CancellationToken ct)
     {
@@ -19,6 +20,8 @@ public sealed class StatusReporter(IOptions<AgentOptions> options, DockerHost do
             ActiveRuns = runs.ActiveRuns,
             SandboxesRemoving = factory.RemovingCount,
             RunsServed = pool.RunsServed,
+            PackageStores = stores.Totals.Count,
+            PackageStoreBytes = stores.Totals.Bytes,
         };
         foreach (var slot in pool.Slots.Concat(pool.RecyclingSlots).DistinctBy(s => s.Id))
         {
