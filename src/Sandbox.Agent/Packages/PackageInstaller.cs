@@ -146,13 +146,14 @@ public sealed partial class PackageInstaller(
                 log.LogInformation("Install of {Language} set {Key} stopped at a limit: {Limit}", language, key[..12], limit);
                 return Failed(limit);
             }
+            // A refused stream is why the installer was killed (137), or it had finished (0): that is the message.
+            if ((refused is InvalidDataException or EndOfStreamException or FormatException) && exit is 0 or 137)
+                return Failed($"the installer's output was refused: {refused.Message} (is {o.InstallerImage} current? scripts/build-installer-image.sh)");
             if (exit != 0)
             {
                 log.LogInformation("Install of {Language} set {Key} failed with exit {Exit}", language, key[..12], exit);
                 return Failed(ErrorMessage(lines, exit));
             }
-            if (refused is InvalidDataException or EndOfStreamException or FormatException)
-                return Failed($"the installer's output was refused: {refused.Message} (is {o.InstallerImage} current? scripts/build-installer-image.sh)");
             if (refused is not null)
                 throw refused;
 
