@@ -58,8 +58,21 @@ public sealed class StoreCollector(IOptions<AgentOptions> options, PackageStore 
         Collect(keep: storeId);
     }
 
-    /// <summary>Removes least recently used stores (never <paramref name="keep"/> or a leased one) until the total fits.</summary>
+    /// <summary>Removes least recently used stores (never <paramref name="keep"/> or a leased one) until the total fits.
+    /// A failure is logged, never thrown: the install that triggered the pass has succeeded.</summary>
     public void Collect(string? keep)
+    {
+        try
+        {
+            CollectCore(keep);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.LogWarning("Package store collection failed: {Error}", e.Message);
+        }
+    }
+
+    private void CollectCore(string? keep)
     {
         var budget = (long)options.Value.Packages.MaxTotalStoreSizeMb * 1024 * 1024;
         var retired = new List<(string Id, string Path)>();

@@ -10,6 +10,7 @@ namespace PythOn.Sandbox.Agent.Packages;
 /// or a ".." fails the install; and the file bytes and entry count are capped while reading, so a stream bigger than
 /// the store limits is never written out. Files get mode 0644 (0755 when executable), directories 0755, owner the agent.
 /// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // the agent runs on Linux (Docker host)
 public static class StoreExtractor
 {
     private const UnixFileMode Mode0755 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
