@@ -2,6 +2,8 @@
 # namespaces, reports its init's exit status from outside its pid namespace) and its init (fresh filesystems,
 # masks, capability drop, seccomp, then the program). Imported by supervisor.py; see runtime/README.md and
 # docs/architecture.md for the process tree and why each step is there.
+# One file on purpose, though over 300 lines: the steps that build one run sandbox, in the order they execute
+# (zygote, outer process, init), each a few system calls; a security boundary is reviewed top to bottom in one place.
 import ctypes
 import json
 import os

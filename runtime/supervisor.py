@@ -2,6 +2,9 @@
 # in a long-lived hardened container (a "slot") and serves runs one at a time, each in a fresh run sandbox.
 # Trusted code: the program never sees this process, its pid or its memory. Protocol and process tree:
 # runtime/README.md; the reasons behind each step: docs/architecture.md ("The run sandbox").
+# One file on purpose, though over 300 lines: it is one event loop (class Supervisor) whose frame handling, output
+# flow control and end-of-run detection share one state; split, a single state machine would span several files.
+# The run sandbox it forks is sandbox.py.
 import errno
 import json
 import os

@@ -37,6 +37,10 @@ public sealed class AgentOptions
     /// into slots; runs see /dev/null there instead).</summary>
     public string StateDir { get; set; } = "/run/pyth-on";
 
+    /// <summary>After SIGTERM, how long runs in flight may take to finish (new runs are refused with UNAVAILABLE at
+    /// once); then the remaining runs end with their slots.</summary>
+    public int ShutdownGraceSeconds { get; set; } = 30;
+
     public PoolOptions Pool { get; set; } = new();
     public LimitOptions Limits { get; set; } = new();
     public PackageOptions Packages { get; set; } = new();

@@ -10,7 +10,11 @@ using PythOn.Sandbox.Agent.Status;
 
 var builder = WebApplication.CreateBuilder(args);
 var agent = builder.Configuration.GetSection(AgentOptions.Section).Get<AgentOptions>() ?? new AgentOptions();
-builder.Services.Configure<AgentOptions>(builder.Configuration.GetSection(AgentOptions.Section));
+builder.Services.AddOptions<AgentOptions>().Bind(builder.Configuration.GetSection(AgentOptions.Section)).ValidateOnStart();
+builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<AgentOptions>, AgentOptionsValidation>();
+// SIGTERM: Kestrel waits up to ShutdownGraceSeconds for the calls in flight, then aborts them; the slots are removed
+// after that in any case (their removal does not stop at the host's deadline).
+builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, agent.ShutdownGraceSeconds)));
 builder.WebHost.ConfigureKestrel(k => Listeners.Configure(k, agent));
 
 builder.Services.AddGrpc(o =>
@@ -33,16 +37,21 @@ builder.Services.AddSingleton<PythOn.Sandbox.Agent.Egress.EgressProxy>();
 builder.Services.AddSingleton<InstallContainerSpec>();
 builder.Services.AddSingleton<PackageInstaller>();
 builder.Services.AddSingleton<StatusReporter>();
+builder.Services.AddSingleton<ShutdownDrain>();
+builder.Services.AddGrpcHealthChecks().AddCheck<AgentHealthCheck>("sandbox");
 // Order matters: lifecycle starts first (files, checks) and stops last (removes every sandbox).
 builder.Services.AddHostedService<AgentLifecycle>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<SlotPool>());
 builder.Services.AddHostedService(sp => sp.GetRequiredService<PythOn.Sandbox.Agent.Egress.EgressProxy>());
+// Last, so it stops first: runs in flight finish before the slots are removed.
+builder.Services.AddHostedService(sp => sp.GetRequiredService<ShutdownDrain>());
 
 var app = builder.Build();
 app.MapGrpcService<SandboxAgentService>();
+app.MapGrpcHealthChecksService(); // unauthenticated (CallerAuthentication lets grpc.health.v1 through) for probes
 app.Lifetime.ApplicationStarted.Register(() =>
 {
     if (!string.IsNullOrWhiteSpace(agent.SocketPath))
         Listeners.RestrictSocket(agent.SocketPath);
 });
-app.Run();
+return PythOn.Hosting.StartupErrors.Run(app, "pyth-on agent");

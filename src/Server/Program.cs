@@ -4,8 +4,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddPythOn();
 
 var app = builder.Build();
-app.UsePythOn();
-app.Run();
+return PythOn.Hosting.StartupErrors.Run("pyth-on server", () => app.UsePythOn().Run());
 
 /// <summary>Entry point; public so tests can host it with WebApplicationFactory.</summary>
 public partial class Program;

@@ -7,7 +7,7 @@ using PythOn.Sandbox.V1;
 namespace PythOn.Sandbox.Agent.Grpc;
 
 /// <summary>gRPC adapter: maps requests to the run and status logic and rejections to status codes.</summary>
-public sealed class SandboxAgentService(RunExecutor runs, PackageInstaller installer, StatusReporter status) : SandboxAgent.SandboxAgentBase
+public sealed class SandboxAgentService(RunExecutor runs, PackageInstaller installer, StatusReporter status, Hosting.ShutdownDrain drain) : SandboxAgent.SandboxAgentBase
 {
     public override async Task Run(RunRequest request, IServerStreamWriter<RunEvent> responseStream, ServerCallContext context)
     {
@@ -38,6 +38,8 @@ public sealed class SandboxAgentService(RunExecutor runs, PackageInstaller insta
     {
         try
         {
+            if (drain.Draining)
+                throw Hosting.ShutdownDrain.RefusedWhileDraining("installs");
             await installer.InstallAsync(request, e => responseStream.WriteAsync(e), context.CancellationToken);
         }
         catch (RunRejectedException e)

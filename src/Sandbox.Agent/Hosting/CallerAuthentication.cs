@@ -18,6 +18,8 @@ public sealed class CallerAuthentication(IOptions<AgentOptions> options) : Inter
     private void Check(ServerCallContext context)
     {
         if (_expected is null) return;
+        // Health probes (kubelet, Docker HEALTHCHECK) carry no token; grpc.health.v1 answers only a status.
+        if (context.Method.StartsWith("/grpc.health.v1.Health/", StringComparison.Ordinal)) return;
         if (context.GetHttpContext().Connection.LocalIpAddress is null) return; // the unix socket
         var given = context.RequestHeaders.GetValue("authorization") ?? "";
         if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), _expected))

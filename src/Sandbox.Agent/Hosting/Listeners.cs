@@ -23,14 +23,14 @@ public static class Listeners
         if (!string.IsNullOrWhiteSpace(options.ListenTcp))
         {
             if (!IPEndPoint.TryParse(options.ListenTcp, out var endpoint) || endpoint.Port == 0)
-                throw new InvalidOperationException($"Agent:ListenTcp '{options.ListenTcp}' is not an address:port such as 127.0.0.1:8090");
+                throw new PythOn.Hosting.InvalidSettingException($"Agent:ListenTcp '{options.ListenTcp}' is not an address:port such as 127.0.0.1:8090");
             if (string.IsNullOrEmpty(options.AuthToken))
-                throw new InvalidOperationException(
+                throw new PythOn.Hosting.InvalidSettingException(
                     "Agent:ListenTcp needs Agent:AuthToken: the link carries code, secrets and ZK master passwords, so every caller must authenticate " +
                     $"(a random value of at least {MinTokenLength} characters, e.g. `openssl rand -base64 33`; give the server the same as PythOn:AgentToken)");
             var tls = !string.IsNullOrWhiteSpace(options.Tls.CertificatePath);
             if (!tls && !IPAddress.IsLoopback(endpoint.Address) && !options.AllowCleartextTcp)
-                throw new InvalidOperationException(
+                throw new PythOn.Hosting.InvalidSettingException(
                     $"Agent:ListenTcp {options.ListenTcp} is not a loopback address: configure Agent:Tls (CertificatePath, KeyPath, optionally ClientCaPath) " +
                     "or, on a network you trust, set Agent:AllowCleartextTcp=true");
             kestrel.Listen(endpoint, o =>
@@ -40,9 +40,9 @@ public static class Listeners
             });
         }
         if (!string.IsNullOrEmpty(options.AuthToken) && options.AuthToken.Length < MinTokenLength)
-            throw new InvalidOperationException($"Agent:AuthToken is shorter than {MinTokenLength} characters; use a long random value");
+            throw new PythOn.Hosting.InvalidSettingException($"Agent:AuthToken is shorter than {MinTokenLength} characters; use a long random value");
         if (string.IsNullOrWhiteSpace(options.SocketPath) && string.IsNullOrWhiteSpace(options.ListenTcp))
-            throw new InvalidOperationException("Agent:SocketPath and Agent:ListenTcp are both empty: nothing to listen on");
+            throw new PythOn.Hosting.InvalidSettingException("Agent:SocketPath and Agent:ListenTcp are both empty: nothing to listen on");
     }
 
     private static HttpsConnectionAdapterOptions Https(AgentTlsOptions tls)
@@ -79,7 +79,7 @@ public static class Listeners
             try
             {
                 probe.Connect(new UnixDomainSocketEndPoint(path));
-                throw new InvalidOperationException($"another process is listening on {path}; stop it or set Agent:SocketPath");
+                throw new PythOn.Hosting.InvalidSettingException($"another process is listening on {path}; stop it or set Agent:SocketPath");
             }
             catch (SocketException)
             {

@@ -19,6 +19,7 @@ public sealed class RunExecutor(
     SlotPool pool,
     SlotFactory factory,
     StoreCollector stores,
+    Hosting.ShutdownDrain drain,
     ILogger<RunExecutor> log)
 {
     private const int MaxPackageStores = 8;
@@ -44,6 +45,7 @@ public sealed class RunExecutor(
         var idle = interactive is null ? (TimeSpan?)null : TimeSpan.FromMilliseconds(
             request.IdleTimeoutMs == 0 ? limits.DefaultIdleTimeoutMs : Math.Min(request.IdleTimeoutMs, (uint)limits.MaxIdleTimeoutMs));
         var stdinCap = request.MaxStdinBytes == 0 ? limits.MaxInteractiveStdinBytes : Math.Min((long)request.MaxStdinBytes, limits.MaxInteractiveStdinBytes);
+        using var inFlight = drain.EnterRun(); // refused once the agent is shutting down; otherwise drained before slots go
         await pool.Initialized.WaitAsync(ct);
         using var storeLease = stores.Lease(request.PackageStores); // refuses a missing store; not collected while running
 

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Google.Protobuf;
 using Grpc.Core;
 using PythOn.Sandbox.Agent.Slots;
@@ -21,17 +20,15 @@ namespace PythOn.Sandbox.Agent.Runs;
 /// </summary>
 public sealed class SlotRun(Slot slot, SlotFactory factory, PoolOptions pool, ILogger log)
 {
-    private const int StdinChunk = 64 * 1024;
     /// <summary>Stdin bytes sent but not yet written to the program's pipe: the supervisor never holds more.</summary>
     public const long StdinWindow = 1 << 20;
 
     private uint _seq;
     private int _killRequested;
     private string? _anomaly;
-    private long _acked;
     private long _lastActivity = Stopwatch.GetTimestamp();
-    private readonly SemaphoreSlim _ackSignal = new(0);
     private readonly CancellationTokenSource _ended = new();
+    private StdinSender _stdin = null!;
     private bool _timedOut, _idleTimedOut, _stdinCapped;
 
     public async Task<(RunResult Result, string? Anomaly, bool CallerGone)> ExecuteAsync(RunRequest request, TimeSpan timeout, int cap,
@@ -39,6 +36,7 @@ public sealed class SlotRun(Slot slot, SlotFactory factory, PoolOptions pool, IL
     {
         var (seq, frames) = slot.BeginRun();
         _seq = seq;
+        _stdin = new StdinSender(slot, seq, _ended.Token);
         var clock = Stopwatch.StartNew();
 
         var payload = JobEncoder.Encode(request, cap);
@@ -97,8 +95,7 @@ public sealed class SlotRun(Slot slot, SlotFactory factory, PoolOptions pool, IL
                     }
                     break;
                 case SupervisorFrame.StdinAck:
-                    Interlocked.Exchange(ref _acked, (long)BinaryPrimitives.ReadUInt64BigEndian(frame.Payload));
-                    _ackSignal.Release();
+                    _stdin.Acknowledge((long)BinaryPrimitives.ReadUInt64BigEndian(frame.Payload));
                     break;
                 case SupervisorFrame.Zk:
                     zk = Encoding.ASCII.GetString(frame.Payload);
@@ -194,29 +191,13 @@ public sealed class SlotRun(Slot slot, SlotFactory factory, PoolOptions pool, IL
     {
         try
         {
-            await SendAsync(data);
+            await _stdin.SendAsync(data);
             if (close)
-                await slot.SendAsync(SupervisorFrame.StdinEof, _seq, ReadOnlyMemory<byte>.Empty);
+                await _stdin.CloseAsync();
         }
         catch (Exception)
         {
             // The run ended first (the program need not read its stdin), or the slot died: nothing to do.
-        }
-    }
-
-    private long _sent;
-
-    private async Task SendAsync(ReadOnlyMemory<byte> data)
-    {
-        var offset = 0;
-        while (offset < data.Length)
-        {
-            while (_sent - Interlocked.Read(ref _acked) >= StdinWindow)
-                await _ackSignal.WaitAsync(_ended.Token);
-            var n = Math.Min(StdinChunk, data.Length - offset);
-            await slot.SendAsync(SupervisorFrame.Stdin, _seq, data.Slice(offset, n));
-            offset += n;
-            _sent += n;
         }
     }
 
@@ -227,7 +208,7 @@ public sealed class SlotRun(Slot slot, SlotFactory factory, PoolOptions pool, IL
         try
         {
             long total = initial.Length;
-            await SendAsync(initial.Memory);
+            await _stdin.SendAsync(initial.Memory);
             var closed = false;
             while (await requests.MoveNext(_ended.Token))
             {
@@ -243,11 +224,11 @@ public sealed class SlotRun(Slot slot, SlotFactory factory, PoolOptions pool, IL
                             Kill();
                             return;
                         }
-                        await SendAsync(message.Stdin.Memory);
+                        await _stdin.SendAsync(message.Stdin.Memory);
                         break;
                     case InteractRequest.InputOneofCase.StdinClose when !closed:
                         closed = true;
-                        await slot.SendAsync(SupervisorFrame.StdinEof, _seq, ReadOnlyMemory<byte>.Empty);
+                        await _stdin.CloseAsync();
                         break;
                     case InteractRequest.InputOneofCase.Signal:
                         Signal(message.Signal switch
@@ -261,18 +242,11 @@ public sealed class SlotRun(Slot slot, SlotFactory factory, PoolOptions pool, IL
             }
             // The caller half-closed its side: no more stdin.
             if (!closed)
-                await slot.SendAsync(SupervisorFrame.StdinEof, _seq, ReadOnlyMemory<byte>.Empty);
+                await _stdin.CloseAsync();
         }
         catch (Exception)
         {
             // The run ended (or the caller went away, which cancels the call and kills the run).
         }
     }
-
-    /// <summary>The supervisor's exit frame.</summary>
-    private sealed record SupervisorExit(
-        [property: JsonPropertyName("exit_code")] int ExitCode,
-        [property: JsonPropertyName("truncated")] bool Truncated,
-        [property: JsonPropertyName("output_capped")] bool OutputCapped,
-        [property: JsonPropertyName("oom_killed")] bool OomKilled);
 }

@@ -59,13 +59,13 @@ public sealed class AgentConnections : IDisposable
         }
 
         if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
-            throw new InvalidOperationException($"PythOn:Agents entry '{address}' must be unix:/path/to/agent.sock, https://host:port or http://host:port.");
+            throw new PythOn.Hosting.InvalidSettingException($"PythOn:Agents entry '{address}' must be unix:/path/to/agent.sock, https://host:port or http://host:port.");
         if (uri.Scheme == "http" && !uri.IsLoopback && !options.AllowCleartextAgents)
-            throw new InvalidOperationException(
+            throw new PythOn.Hosting.InvalidSettingException(
                 $"PythOn:Agents entry '{address}' is cleartext to a non-loopback host: the link carries code, secrets and ZK master passwords. " +
                 "Use https:// (Agent:Tls on the agent) or, on a network you trust, set PythOn:AllowCleartextAgents=true.");
         if (string.IsNullOrEmpty(options.AgentToken))
-            throw new InvalidOperationException(
+            throw new PythOn.Hosting.InvalidSettingException(
                 $"PythOn:Agents entry '{address}' is a TCP agent: set PythOn:AgentToken to the agent's Agent:AuthToken.");
         var tcp = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
         var tls = options.AgentTls;

@@ -12,9 +12,9 @@ public static class KeyFiles
         {
             byte[] configured;
             try { configured = Convert.FromBase64String(configuredBase64.Trim()); }
-            catch (FormatException) { throw new InvalidOperationException($"{settingName} is not valid base64."); }
+            catch (FormatException) { throw new PythOn.Hosting.InvalidSettingException($"{settingName} is not valid base64."); }
             if (configured.Length < length)
-                throw new InvalidOperationException($"{settingName} must decode to at least {length} bytes (it has {configured.Length}).");
+                throw new PythOn.Hosting.InvalidSettingException($"{settingName} must decode to at least {length} bytes (it has {configured.Length}).");
             return configured;
         }
 
@@ -24,7 +24,7 @@ public static class KeyFiles
         {
             var stored = Convert.FromBase64String(File.ReadAllText(path).Trim());
             if (stored.Length < length)
-                throw new InvalidOperationException($"{path} holds a key shorter than {length} bytes; delete it to generate a new one.");
+                throw new PythOn.Hosting.InvalidSettingException($"{path} holds a key shorter than {length} bytes; delete it to generate a new one.");
             return stored;
         }
 

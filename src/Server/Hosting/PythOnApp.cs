@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using PythOn.Server.Agents;
 using PythOn.Server.Audit;
@@ -22,7 +21,11 @@ public static class PythOnApp
     {
         var services = builder.Services;
         services.AddOptions<PythOnOptions>().Bind(builder.Configuration.GetSection(PythOnOptions.Section)).ValidateOnStart();
-        var limits = builder.Configuration.GetSection(PythOnOptions.Section).Get<PythOnOptions>()?.Limits ?? new LimitOptions();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PythOnOptions>, PythOnOptionsValidation>();
+        var configured = builder.Configuration.GetSection(PythOnOptions.Section).Get<PythOnOptions>() ?? new PythOnOptions();
+        var limits = configured.Limits;
+        // SIGTERM: Kestrel stops taking connections and requests in flight (runs) get the grace to finish.
+        services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, configured.ShutdownGraceSeconds)));
 
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = limits.MaxRequestBytes);
 
@@ -33,7 +36,7 @@ public static class PythOnApp
             o.Interceptors.Add<Errors.RetryAfterInterceptor>();
         }).AddJsonTranscoding();
         services.AddGrpcReflection();
-        services.AddGrpcHealthChecks().AddCheck<StorageHealthCheck>("storage");
+        services.AddPythOnHealthProbes();
 
         services.AddSingleton<Database>();
         services.AddSingleton<AuditLog>();
@@ -84,26 +87,10 @@ public static class PythOnApp
         app.MapGrpcService<ExecuteService>();
         app.MapGrpcService<GenerateService>();
         app.MapGrpcService<ZkService>();
-        app.MapGrpcHealthChecksService().AllowAnonymous();
+        app.MapPythOnHealthProbes();
         app.MapGrpcReflectionService().AllowAnonymous();
         app.MapPythOnApiDocs();
         app.MapInteractiveWebSocket();
         return app;
-    }
-}
-
-/// <summary>grpc.health.v1 reports SERVING while the store answers.</summary>
-public sealed class StorageHealthCheck(Database db) : IHealthCheck
-{
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            return Task.FromResult(db.Ping() ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("storage did not answer"));
-        }
-        catch (Exception e)
-        {
-            return Task.FromResult(HealthCheckResult.Unhealthy("storage error", e));
-        }
     }
 }

@@ -36,6 +36,9 @@ public sealed class PythOnOptions
     /// <summary>Client certificate for agents that require mutual TLS, and the CA their certificates chain to.</summary>
     public AgentClientTlsOptions AgentTls { get; set; } = new();
 
+    /// <summary>After SIGTERM, how long requests in flight (runs, streams) may take to finish; readiness turns 503 at once.</summary>
+    public int ShutdownGraceSeconds { get; set; } = 30;
+
     public string FullDataDirectory => Path.GetFullPath(DataDirectory);
 }
 

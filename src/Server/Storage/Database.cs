@@ -61,6 +61,16 @@ public sealed class Database : IDisposable
     /// <summary>A cheap read that fails when the file is unusable.</summary>
     public bool Ping() => _db.GetCollectionNames() is not null;
 
+    /// <summary>Readiness: a write reaches the store and its directory (where LiteDB writes its log and checkpoints)
+    /// takes a new file. Throws with the reason when not.</summary>
+    public void ProbeWrite()
+    {
+        _db.GetCollection("health_probe").Upsert(new LiteDB.BsonDocument { ["_id"] = 1, ["at"] = Clock.NowMs() });
+        var probe = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, ".write-probe");
+        File.WriteAllBytes(probe, []);
+        File.Delete(probe);
+    }
+
     public void Dispose() => _db.Dispose();
 }
 

@@ -17,8 +17,6 @@ public sealed class SystemService(Database db, AgentConnections agents, ModelSet
     public static readonly string Version =
         typeof(SystemService).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
-
     public const string OperatorKeyHeader = "x-operator-key";
 
     public override async Task<HealthResponse> Health(HealthRequest request, ServerCallContext context)
@@ -44,8 +42,8 @@ public sealed class SystemService(Database db, AgentConnections agents, ModelSet
     private async Task<HealthResponse> FullHealthAsync(ServerCallContext context)
     {
         var response = new HealthResponse { Version = Version, Storage = StorageHealth() };
-        var probes = agents.Clients.Select(a => ProbeAsync(a.Address, a.Client, context.CancellationToken)).ToList();
-        response.Agents.AddRange(await Task.WhenAll(probes));
+        var probes = agents.Clients.Select(a => AgentProbe.ProbeAsync(a.Address, a.Client, context.CancellationToken)).ToList();
+        response.Agents.AddRange((await Task.WhenAll(probes)).Select(p => p.Health));
 
         var reachable = response.Agents.Where(a => a.Reachable).ToList();
         response.Docker = reachable.Count == 0
@@ -101,36 +99,4 @@ public sealed class SystemService(Database db, AgentConnections agents, ModelSet
             return new ComponentHealth { Ok = false, Message = $"storage error: {e.Message}" };
         }
     }
-
-    private static async Task<AgentHealth> ProbeAsync(string address, SandboxAgent.SandboxAgentClient client, CancellationToken cancellationToken)
-    {
-        if (AgentConnections.LocalProblem(address) is { } problem) return Unreachable(address, problem);
-        try
-        {
-            var status = await client.GetStatusAsync(new GetStatusRequest(), deadline: DateTime.UtcNow.Add(ProbeTimeout), cancellationToken: cancellationToken);
-            var health = new AgentHealth
-            {
-                Address = address,
-                Reachable = true,
-                Docker = new ComponentHealth { Ok = status.DockerOk, Message = status.DockerMessage },
-            };
-            health.PoolReady.Add(status.PoolReady);
-            health.PoolStarting.Add(status.PoolStarting);
-            health.ActiveRuns = status.ActiveRuns;
-            health.SandboxesRemoving = status.SandboxesRemoving;
-            return health;
-        }
-        catch (RpcException e)
-        {
-            return Unreachable(address, $"not reachable at {address}: {e.Status.Detail}");
-        }
-    }
-
-    private static AgentHealth Unreachable(string address, string message) => new()
-    {
-        Address = address,
-        Reachable = false,
-        Docker = new ComponentHealth { Ok = false, Message = "unknown: agent not reachable" },
-        Message = message,
-    };
 }

@@ -123,6 +123,7 @@ public abstract class AuditLogApiTests(ITestServer server) : IAsyncLifetime
     }
 }
 
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class AuditLogApiInProcess(InProcessServer server) : AuditLogApiTests(server), IClassFixture<InProcessServer>;
 
 public sealed class AuditLogApiOverRealProcess(ProcessServerFixture server) : AuditLogApiTests(server), IClassFixture<ProcessServerFixture>;

@@ -97,6 +97,7 @@ public abstract class TenantIsolationTests(ITestServer server) : IAsyncLifetime
     }
 }
 
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class TenantIsolationInProcess(InProcessServer server) : TenantIsolationTests(server), IClassFixture<InProcessServer>;
 
 public sealed class TenantIsolationOverRealProcess(ProcessServerFixture server) : TenantIsolationTests(server), IClassFixture<ProcessServerFixture>;

@@ -170,6 +170,7 @@ public abstract class AuthenticationTests(ITestServer server) : IAsyncLifetime
         (await server.Rest.GetAsync(path)).Expect(HttpStatusCode.OK);
 }
 
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class AuthenticationInProcess(InProcessServer server) : AuthenticationTests(server), IClassFixture<InProcessServer>;
 
 public sealed class AuthenticationOverRealProcess(ProcessServerFixture server) : AuthenticationTests(server), IClassFixture<ProcessServerFixture>;

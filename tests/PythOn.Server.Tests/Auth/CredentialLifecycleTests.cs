@@ -85,4 +85,5 @@ public abstract class CredentialLifecycleTests(ITestServer server)
     }
 }
 
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class CredentialLifecycleInProcess(InProcessServer server) : CredentialLifecycleTests(server), IClassFixture<InProcessServer>;

@@ -95,6 +95,7 @@ public abstract class RefreshTokenTests(ITestServer server)
     }
 }
 
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class RefreshTokenInProcess(InProcessServer server) : RefreshTokenTests(server), IClassFixture<InProcessServer>;
 
 public sealed class RefreshTokenOverRealProcess(ProcessServerFixture server) : RefreshTokenTests(server), IClassFixture<ProcessServerFixture>;

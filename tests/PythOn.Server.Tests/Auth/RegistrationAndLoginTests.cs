@@ -262,6 +262,7 @@ public abstract partial class RegistrationAndLoginTests(ITestServer server)
     }
 }
 
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class RegistrationAndLoginInProcess(InProcessServer server)
     : RegistrationAndLoginTests(server), IClassFixture<InProcessServer>;
 

@@ -14,6 +14,7 @@ public sealed class SmallLimitsServer() : InProcessServer(new Dictionary<string,
 });
 
 /// <summary>The PythOn:Limits settings are enforced and reported.</summary>
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class ConfiguredLimitsTests(SmallLimitsServer server) : IClassFixture<SmallLimitsServer>
 {
     [Fact]

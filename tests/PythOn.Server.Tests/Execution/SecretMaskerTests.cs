@@ -3,6 +3,7 @@ using PythOn.Server.Execution;
 
 namespace PythOn.Server.Tests.Execution;
 
+[Trait(Tier.Name, Tier.Fast)]
 public class SecretMaskerTests
 {
     private static string Run(SecretMasker masker, params string[] chunks)

@@ -2,6 +2,7 @@ using PythOn.Server.Generation;
 
 namespace PythOn.Server.Tests.Generation;
 
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class CodeExtractorTests
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace PythOn.Server.Tests.Generation;
 /// Generate through the REST API of the in-process server, against scripted model servers speaking the OpenAI and
 /// Anthropic protocols over real HTTP. Nothing here runs a program: execute=false, errors and prompts.
 /// </summary>
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class GenerateApiTests
 {
     public static TheoryData<ModelProtocol> Protocols => new() { ModelProtocol.OpenAi, ModelProtocol.Anthropic };

@@ -4,6 +4,7 @@ using PythOn.Server.SystemInfo;
 
 namespace PythOn.Server.Tests.Generation;
 
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class ModelSettingsTests
 {
     private static ModelSettings Resolve(params (string Key, string Value)[] values) =>

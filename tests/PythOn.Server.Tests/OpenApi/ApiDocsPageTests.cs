@@ -7,6 +7,7 @@ namespace PythOn.Server.Tests.OpenApi;
 /// The Scalar page and the document are served by the app itself, to anonymous callers (the test host's
 /// fallback policy refuses everything not marked anonymous), and the page loads no script from a CDN.
 /// </summary>
+[Trait(Tier.Name, Tier.Fast)]
 public sealed partial class ApiDocsPageTests(ApiDocsHost host) : IClassFixture<ApiDocsHost>
 {
     [Fact]

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 namespace PythOn.Server.Tests.OpenApi;
 
 /// <summary>The document at /openapi/v1.json, built from the transcoded gRPC endpoints of <see cref="ApiDocsHost"/>.</summary>
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class OpenApiDocumentTests(ApiDocsHost host) : IClassFixture<ApiDocsHost>
 {
     private JsonElement Doc => host.Document;

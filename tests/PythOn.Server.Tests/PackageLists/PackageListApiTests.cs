@@ -155,6 +155,7 @@ public abstract class PackageListApiTests(ITestServer server)
     }
 }
 
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class PackageListApiInProcess(InProcessServer server) : PackageListApiTests(server), IClassFixture<InProcessServer>;
 
 public sealed class PackageListApiOverRealProcess(ProcessServerFixture server) : PackageListApiTests(server), IClassFixture<ProcessServerFixture>;

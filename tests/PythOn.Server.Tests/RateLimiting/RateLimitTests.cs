@@ -100,6 +100,7 @@ public abstract class RateLimitTests
     }
 }
 
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class RateLimitInProcess : RateLimitTests
 {
     protected override Task<ITestServer> StartAsync(IDictionary<string, string?> settings) => Task.FromResult(TestServers.InProcess(settings));

@@ -7,6 +7,7 @@ namespace PythOn.Server.Tests.RateLimiting;
 
 /// <summary>Sign-in cannot be used to exhaust the server: password checks are bounded, an account under attack is
 /// throttled before any hashing, and per-address limits count an IPv6 /64 as one address.</summary>
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class SignInBoundTests
 {
     [Fact]

@@ -148,6 +148,7 @@ public abstract class SecretsApiTests(ITestServer server) : IAsyncLifetime
         (await server.Rest.DeleteAsync("/api/v1/secrets/NEVER_EXISTED", _user.Key)).ExpectStatusBody(HttpStatusCode.NotFound, 5);
 }
 
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class SecretsApiInProcess(InProcessServer server) : SecretsApiTests(server), IClassFixture<InProcessServer>;
 
 public sealed class SecretsApiOverRealProcess(ProcessServerFixture server) : SecretsApiTests(server), IClassFixture<ProcessServerFixture>;

@@ -122,6 +122,7 @@ public abstract class SystemApiTests(ITestServer server)
     }
 }
 
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class SystemApiInProcess(InProcessServer server) : SystemApiTests(server), IClassFixture<InProcessServer>;
 
 public sealed class SystemApiOverRealProcess(ProcessServerFixture server) : SystemApiTests(server), IClassFixture<ProcessServerFixture>;

@@ -76,6 +76,7 @@ public abstract class NoSandboxOrModelTests(ITestServer server) : IAsyncLifetime
     }
 }
 
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class NoSandboxOrModelInProcess(InProcessServer server) : NoSandboxOrModelTests(server), IClassFixture<InProcessServer>;
 
 public sealed class NoSandboxOrModelOverRealProcess(ProcessServerFixture server) : NoSandboxOrModelTests(server), IClassFixture<ProcessServerFixture>;

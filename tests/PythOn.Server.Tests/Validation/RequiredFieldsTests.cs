@@ -5,6 +5,7 @@ namespace PythOn.Server.Tests.Validation;
 
 /// <summary>Every RPC's required body fields, sent missing and empty: a clear 400 (INVALID_ARGUMENT) that names what to
 /// fix, never a 500. Path parameters are required by the route itself.</summary>
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class RequiredFieldsTests(InProcessServer server) : IClassFixture<InProcessServer>
 {
     public static TheoryData<string, string, string, string> Cases => new()

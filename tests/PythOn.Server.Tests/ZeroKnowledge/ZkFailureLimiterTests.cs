@@ -5,6 +5,7 @@ using PythOn.Server.ZeroKnowledge;
 namespace PythOn.Server.Tests.ZeroKnowledge;
 
 /// <summary>The failure budget in isolation, on a clock the test moves.</summary>
+[Trait(Tier.Name, Tier.Fast)]
 public sealed class ZkFailureLimiterTests
 {
     private sealed class ManualClock : TimeProvider

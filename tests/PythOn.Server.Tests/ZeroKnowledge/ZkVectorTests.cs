@@ -5,6 +5,7 @@ using PythOn.Api.Zk;
 namespace PythOn.Server.Tests.ZeroKnowledge;
 
 /// <summary>The shared v1 vectors (made with argon2-cffi and libsodium) through our C# implementation.</summary>
+[Trait(Tier.Name, Tier.Fast)]
 public class ZkVectorTests
 {
     private static readonly JsonElement[] Cases = LoadCases();
