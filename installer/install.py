@@ -7,15 +7,27 @@
 # No package code runs: pip installs wheels only (no setup.py builds), npm runs no lifecycle scripts.
 # On success it writes /out/pyth-on-manifest.json {"resolved": ["name==version" | "name@version", ...]}
 # and exits 0; on failure it exits with the installer's status (its messages are on stderr).
+#
+# With PYTH_ON_OUTPUT=tar (the agent's mode: /out is a tmpfs sized at the store limit, so the kernel enforces
+# the quota while the install runs) all progress goes to stderr and, on success, the finished tree is written to
+# stdout as one tar stream (regular files, directories and symlinks only, no owners, mtime 0); the agent
+# extracts and checks it. Without it (older agents: /out is a bind-mounted host directory) progress goes to
+# stdout and the tree is left in /out. Exit codes that name a full file system (checked after a failure):
+#   90  /out has no space left  (the store size limit)     91  /out has no inodes left  (the store file limit)
+#   92  /tmp has no space or inodes left
 import json
 import os
 import socket
+import stat
 import subprocess
 import sys
+import tarfile
 import threading
 
 OUT = "/out"
 PROXY_PORT = 3128
+TAR_MODE = os.environ.get("PYTH_ON_OUTPUT") == "tar"
+EXIT_STORE_BYTES, EXIT_STORE_FILES, EXIT_TMP_FULL = 90, 91, 92
 
 
 def start_egress_relay():
@@ -66,8 +78,65 @@ def fail(message, code=2):
 
 
 def run(argv):
-    # Output goes straight to our stdout/stderr, which the agent streams as progress lines.
-    return subprocess.run(argv, stdin=subprocess.DEVNULL).returncode
+    # Output goes straight to our stdout/stderr, which the agent streams as progress lines; in tar mode stdout is
+    # the tree, so the tools' stdout goes to stderr.
+    return subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=2 if TAR_MODE else None).returncode
+
+
+def full(path):
+    """(no space, no inodes) of the file system at path: a write that failed there hit its size or inode cap."""
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return False, False
+    total = st.f_blocks * st.f_frsize
+    # A failed write fills a tmpfs to the last page; "almost nothing left" is enough.
+    no_space = st.f_bavail * st.f_frsize < min(1 << 20, max(total // 20, 64 << 10))
+    no_inodes = st.f_files > 0 and st.f_favail < 2
+    return no_space, no_inodes
+
+
+def exit_failed(code):
+    """Exit after a failed install (or write): name a full /out or /tmp, else keep the tool's own code."""
+    out_space, out_inodes = full(OUT)
+    tmp_space, tmp_inodes = full("/tmp")
+    if out_inodes:
+        fail("the installed packages have too many files for the store", EXIT_STORE_FILES)
+    if out_space:
+        fail("the installed packages do not fit in the store", EXIT_STORE_BYTES)
+    if tmp_space or tmp_inodes:
+        fail("the installer's /tmp is full", EXIT_TMP_FULL)
+    sys.exit(code)
+
+
+def add_to_tar(tar, path, name):
+    st = os.lstat(path)
+    info = tarfile.TarInfo(name)
+    info.mode = stat.S_IMODE(st.st_mode) & 0o755
+    info.mtime = 0
+    if stat.S_ISDIR(st.st_mode):
+        info.type = tarfile.DIRTYPE
+        tar.addfile(info)
+        for child in sorted(os.listdir(path)):
+            add_to_tar(tar, os.path.join(path, child), name + "/" + child)
+    elif stat.S_ISREG(st.st_mode):
+        info.type = tarfile.REGTYPE
+        info.size = st.st_size
+        with open(path, "rb") as f:
+            tar.addfile(info, f)
+    elif stat.S_ISLNK(st.st_mode):
+        info.type = tarfile.SYMTYPE
+        info.linkname = os.readlink(path)
+        tar.addfile(info)
+    # fifos, sockets and devices are left out
+
+
+def stream_tree():
+    """The finished tree as one tar stream on stdout (never hard links: every file is written whole)."""
+    with tarfile.open(fileobj=sys.stdout.buffer, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        for child in sorted(os.listdir(OUT)):
+            add_to_tar(tar, os.path.join(OUT, child), child)
+    sys.stdout.buffer.flush()
 
 
 def dist_info_resolved(site):
@@ -133,22 +202,28 @@ def main():
                     "--no-warn-script-location", "--progress-bar", "off", "--no-color",
                     "--target", site, "--index-url", index] + (["--proxy", proxy] if proxy else []) + ["--"] + requirements)
         if code != 0:
-            sys.exit(code)
+            exit_failed(code)
         resolved = dist_info_resolved(site)
     elif language == "javascript":
         code = run(["npm", "install", "--ignore-scripts", "--no-audit", "--no-fund", "--no-update-notifier",
                     "--color=false", "--prefix", OUT, "--registry", index, "--cache", "/tmp/npm-cache",
                     "--"] + requirements)
         if code != 0:
-            sys.exit(code)
+            exit_failed(code)
         resolved = npm_resolved()
     else:
         fail(f"unknown language {language!r}")
-    with open(os.path.join(OUT, "pyth-on-manifest.json"), "w", encoding="utf-8") as f:
-        json.dump({"language": language, "resolved": resolved}, f)
-    # Readable by every sandbox uid, writable by nobody but the owner (the agent re-owns it to root).
-    subprocess.run(["chmod", "-R", "a+rX,go-w", OUT])
-    print(f"install.py: installed {len(resolved)} package(s)", flush=True)
+    try:
+        with open(os.path.join(OUT, "pyth-on-manifest.json"), "w", encoding="utf-8") as f:
+            json.dump({"language": language, "resolved": resolved}, f)
+    except OSError:
+        exit_failed(2)
+    print(f"install.py: installed {len(resolved)} package(s)", file=sys.stderr if TAR_MODE else sys.stdout, flush=True)
+    if TAR_MODE:
+        stream_tree()
+    else:
+        # Readable by every sandbox uid, writable by nobody but the owner (the agent re-owns it to root).
+        subprocess.run(["chmod", "-R", "a+rX,go-w", OUT])
 
 
 if __name__ == "__main__":

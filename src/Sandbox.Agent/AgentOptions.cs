@@ -96,8 +96,16 @@ public sealed class PackageOptions
     /// <summary>Wall-clock limit of one install; on expiry the container is killed and the install fails.</summary>
     public int InstallTimeoutSeconds { get; set; } = 300;
 
-    /// <summary>Largest store, measured after the install; a bigger one is deleted and the install fails.</summary>
+    /// <summary>Largest store (file bytes). Enforced while the install runs: the installer writes into a tmpfs of this
+    /// size (its pages count against <see cref="MemoryMb"/>), and the agent counts again while extracting its output.</summary>
     public int MaxStoreSizeMb { get; set; } = 512;
+
+    /// <summary>Total size of all stores: after each new store (and at start) the least recently used others are
+    /// removed until the total fits (never one in use by a run). 0: no limit.</summary>
+    public int MaxTotalStoreSizeMb { get; set; } = 10_240;
+
+    /// <summary>Most files, directories and links in one store (the tmpfs inode cap, counted again while extracting).</summary>
+    public int MaxStoreFiles { get; set; } = 200_000;
 
     /// <summary>Most requirements in one install.</summary>
     public int MaxRequirements { get; set; } = 100;
@@ -105,8 +113,10 @@ public sealed class PackageOptions
     /// <summary>Installs running at once (more wait their turn).</summary>
     public int MaxConcurrentInstalls { get; set; } = 2;
 
-    /// <summary>Memory of the install container (memory = memory+swap).</summary>
-    public int MemoryMb { get; set; } = 1024;
+    /// <summary>Memory of the install container (memory = memory+swap). Files in its /out and /tmp tmpfs count against
+    /// it, so it should exceed MaxStoreSizeMb plus what pip or npm hold in /tmp (pip --target stages the whole set there
+    /// first) plus the tools themselves; an install that runs out is OOM-killed and fails naming this setting.</summary>
+    public int MemoryMb { get; set; } = 2048;
 
     /// <summary>Size of the install container's /tmp tmpfs (pip and npm caches, unpacking).</summary>
     public int TmpSizeMb { get; set; } = 1024;

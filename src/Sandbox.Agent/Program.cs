@@ -33,6 +33,7 @@ builder.Services.AddSingleton<SlotFactory>();
 builder.Services.AddSingleton<SlotPool>();
 builder.Services.AddSingleton<RunExecutor>();
 builder.Services.AddSingleton<PackageStore>();
+builder.Services.AddSingleton<StoreCollector>();
 builder.Services.AddSingleton<PythOn.Sandbox.Agent.Egress.EgressPolicy>();
 builder.Services.AddSingleton<PythOn.Sandbox.Agent.Egress.EgressProxy>();
 builder.Services.AddSingleton<InstallContainerSpec>();

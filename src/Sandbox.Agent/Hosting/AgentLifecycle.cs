@@ -13,6 +13,7 @@ public sealed class AgentLifecycle(
     SlotSpec spec,
     SlotFactory factory,
     PackageStore packages,
+    StoreCollector collector,
     ILogger<AgentLifecycle> log) : IHostedService
 {
     public async Task StartAsync(CancellationToken ct)
@@ -30,6 +31,7 @@ public sealed class AgentLifecycle(
 
         // The package store root is mounted into every slot: it must exist before the pool creates one.
         packages.Initialize();
+        collector.Collect(keep: null); // the total may have been lowered since the last start
 
         try
         {

@@ -64,6 +64,8 @@ public sealed class AgentOptionsValidation : IValidateOptions<AgentOptions>
             "Packages:InstallerUid", "must be at least 1000 and outside the slot uids (Pool:UidBase + Pool:MaxSandboxes)", packages.InstallerUid);
         Check(packages.InstallTimeoutSeconds >= 1, "Packages:InstallTimeoutSeconds", "must be at least 1", packages.InstallTimeoutSeconds);
         Check(packages.MaxStoreSizeMb >= 1, "Packages:MaxStoreSizeMb", "must be at least 1", packages.MaxStoreSizeMb);
+        Check(packages.MaxStoreFiles >= 16, "Packages:MaxStoreFiles", "must be at least 16", packages.MaxStoreFiles);
+        Check(packages.MaxTotalStoreSizeMb >= 0, "Packages:MaxTotalStoreSizeMb", "must be at least 0 (0: no limit)", packages.MaxTotalStoreSizeMb);
         Check(packages.MaxRequirements >= 1, "Packages:MaxRequirements", "must be at least 1", packages.MaxRequirements);
         Check(packages.MaxConcurrentInstalls >= 1, "Packages:MaxConcurrentInstalls", "must be at least 1", packages.MaxConcurrentInstalls);
         Check(packages.MemoryMb >= 64, "Packages:MemoryMb", "must be at least 64", packages.MemoryMb);

@@ -10,8 +10,11 @@ namespace PythOn.Sandbox.Agent.Packages;
 /// The INSTALL container: the only container that gets a network (Agent:Packages:Network, "host" by default,
 /// because `dockerd --bridge=none` leaves no other network that reaches an index). Otherwise hardened like a
 /// sandbox: no secrets, non-root uid, cap-drop ALL, no-new-privileges, our seccomp profile, read-only root,
-/// tmpfs /tmp, pids/memory/CPU limits, ulimits, no logs. Its only writable host path is the fresh staging
-/// directory it installs into (mounted at /out); besides it only the CA bundle is mounted (read-only), never a store.
+/// tmpfs /tmp, pids/memory/CPU limits, ulimits, no logs. It installs into /out, a tmpfs sized at the store limits
+/// (Agent:Packages:MaxStoreSizeMb bytes, MaxStoreFiles inodes), so the kernel stops an oversized install with ENOSPC
+/// while it runs and nothing it writes touches the host's disk; it hands the finished tree to the agent as a tar on
+/// stdout (PYTH_ON_OUTPUT=tar). Both tmpfs count against the container's memory limit (Agent:Packages:MemoryMb).
+/// It gets no writable host path; only the CA bundle (read-only) and the egress socket are mounted, never a store.
 /// </summary>
 public sealed class InstallContainerSpec(IOptions<AgentOptions> options, SeccompProfile seccomp, DockerHost docker, Egress.EgressProxy egress)
 {
@@ -19,7 +22,7 @@ public sealed class InstallContainerSpec(IOptions<AgentOptions> options, Seccomp
     private const string CaBundlePath = "/etc/pyth-on/ca.crt";
     private const string EgressSocketPath = "/run/pyth-on-egress.sock";
 
-    public CreateContainerParameters Build(string language, IReadOnlyList<string> requirements, string stagingDir)
+    public CreateContainerParameters Build(string language, IReadOnlyList<string> requirements)
     {
         var o = options.Value.Packages;
         var limits = options.Value.Limits;
@@ -33,8 +36,9 @@ public sealed class InstallContainerSpec(IOptions<AgentOptions> options, Seccomp
             "PIP_NO_CACHE_DIR=1", "PIP_DISABLE_PIP_VERSION_CHECK=1", "npm_config_update_notifier=false",
             // Reproducible where tools honour it (npm, wheel metadata); the store drops pip's byte-code anyway.
             "SOURCE_DATE_EPOCH=315532800",
+            "PYTH_ON_OUTPUT=tar",
         };
-        var mounts = new List<Mount> { new() { Type = "bind", Source = stagingDir, Target = "/out", ReadOnly = false } };
+        var mounts = new List<Mount>();
         if (o.Network == "none")
         {
             // No network: install.py relays 127.0.0.1:3128 inside the container to the agent's egress proxy.
@@ -67,6 +71,8 @@ public sealed class InstallContainerSpec(IOptions<AgentOptions> options, Seccomp
                 Tmpfs = new Dictionary<string, string>
                 {
                     ["/tmp"] = $"rw,nosuid,nodev,size={o.TmpSizeMb}m,mode=1777",
+                    // The store quota, enforced by the kernel while the install runs (a tmpfs of size 0 would be unlimited).
+                    ["/out"] = $"rw,nosuid,nodev,noexec,size={Math.Max(1, o.MaxStoreSizeMb)}m,nr_inodes={Math.Max(16, o.MaxStoreFiles)},uid={user},gid={user},mode=0700",
                 },
                 Mounts = mounts,
                 Init = true,

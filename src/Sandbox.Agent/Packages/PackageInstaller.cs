@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Text;
+using System.IO.Pipelines;
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using Docker.DotNet;
@@ -21,6 +21,7 @@ namespace PythOn.Sandbox.Agent.Packages;
 public sealed partial class PackageInstaller(
     IOptions<AgentOptions> options,
     PackageStore store,
+    StoreCollector collector,
     InstallContainerSpec spec,
     DockerHost docker,
     IHostApplicationLifetime lifetime,
@@ -107,11 +108,11 @@ public sealed partial class PackageInstaller(
             if (store.FindCached(key) is { } cached)
                 return Result(cached.StoreId, cached.Resolved, cached.Size, cached: true);
 
-            staging = store.CreateStaging(o.InstallerUid);
+            staging = store.CreateStaging();
             var clock = System.Diagnostics.Stopwatch.StartNew();
             try
             {
-                id = (await docker.Client.Containers.CreateContainerAsync(spec.Build(language, requirements, staging), stop)).ID;
+                id = (await docker.Client.Containers.CreateContainerAsync(spec.Build(language, requirements), stop)).ID;
             }
             catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
             {
@@ -128,24 +129,40 @@ public sealed partial class PackageInstaller(
             using var onTimeout = timer.Token.Register(() =>
             {
                 timedOut = true;
-                _ = docker.Client.Containers.KillContainerAsync(id, new ContainerKillParameters { Signal = "KILL" }, CancellationToken.None);
+                Kill(id);
             });
-            var lines = await PumpAsync(stream, job);
+            // The tree is extracted while it streams, so the byte and entry caps hold before anything is written.
+            var tree = new Pipe(new PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20));
+            var extraction = ExtractAsync(tree.Reader, staging, id, stop);
+            var lines = await InstallerOutput.PumpAsync(stream, job.Progress, tree.Writer);
+            await tree.Writer.CompleteAsync();
+            var (size, refused) = await extraction;
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             var exit = (await docker.Client.Containers.WaitContainerAsync(id, deadline.Token)).StatusCode;
             if (timedOut)
                 return Failed($"the install did not finish within {o.InstallTimeoutSeconds} s (Agent:Packages:InstallTimeoutSeconds)");
+            if (LimitMessage(exit, refused) is { } limit)
+            {
+                log.LogInformation("Install of {Language} set {Key} stopped at a limit: {Limit}", language, key[..12], limit);
+                return Failed(limit);
+            }
+            // A refused stream is why the installer was killed (137), or it had finished (0): that is the message.
+            if ((refused is InvalidDataException or EndOfStreamException or FormatException) && exit is 0 or 137)
+                return Failed($"the installer's output was refused: {refused.Message} (is {o.InstallerImage} current? scripts/build-installer-image.sh)");
             if (exit != 0)
             {
                 log.LogInformation("Install of {Language} set {Key} failed with exit {Exit}", language, key[..12], exit);
                 return Failed(ErrorMessage(lines, exit));
             }
+            if (refused is not null)
+                throw refused;
 
-            var outcome = store.Commit(staging, language, (long)o.MaxStoreSizeMb * 1024 * 1024);
+            var outcome = store.Commit(staging, language, size);
             staging = null; // committed or deleted by Commit
             if (!outcome.Ok)
                 return Failed(outcome.Message);
             store.Remember(key, outcome.StoreId);
+            collector.Committed(outcome.StoreId, outcome.Size);
             log.LogInformation("Installed {Language} set {Key} as store {Store} ({Count} package(s), {Mb:0.0} MiB, {Ms} ms{Reused})",
                 language, key[..12], outcome.StoreId, outcome.Resolved.Count, outcome.Size / 1048576.0, clock.ElapsedMilliseconds,
                 outcome.Reused ? ", shared with an identical resolved set" : "");
@@ -180,62 +197,62 @@ public sealed partial class PackageInstaller(
 
     private static InstallResult Failed(string message) => new() { Ok = false, Message = message };
 
+    /// <summary>Extracts the installer's tar stream into the staging directory; on a refusal (a limit, a bad entry)
+    /// stops reading and kills the installer, and returns why.</summary>
+    private async Task<(long Size, Exception? Refused)> ExtractAsync(PipeReader reader, string staging, string containerId, CancellationToken ct)
+    {
+        var o = options.Value.Packages;
+        try
+        {
+            await using var input = reader.AsStream(leaveOpen: true);
+            var size = await StoreExtractor.ExtractAsync(input, staging, (long)Math.Max(1, o.MaxStoreSizeMb) * 1024 * 1024, o.MaxStoreFiles, ct);
+            return (size, null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Kill(containerId);
+            return (0, e);
+        }
+        finally
+        {
+            await reader.CompleteAsync(); // from here on the pump drops stdout
+        }
+    }
+
+    private void Kill(string containerId) =>
+        _ = docker.Client.Containers.KillContainerAsync(containerId, new ContainerKillParameters { Signal = "KILL" }, CancellationToken.None)
+            .ContinueWith(t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+
+    /// <summary>The message of an install stopped by a store or installer limit: the installer's exit code says which
+    /// tmpfs filled (see installer/install.py), the extractor says which cap it counted past; null when neither.</summary>
+    private string? LimitMessage(long exit, Exception? refused)
+    {
+        var o = options.Value.Packages;
+        var limit = refused is StoreLimitException e ? e.Limit : exit switch
+        {
+            90 => StoreLimit.Bytes,
+            91 => StoreLimit.Files,
+            _ => (StoreLimit?)null,
+        };
+        return limit switch
+        {
+            StoreLimit.Bytes => $"the installed packages exceed the store limit of {o.MaxStoreSizeMb} MiB (Agent:Packages:MaxStoreSizeMb)",
+            StoreLimit.Files => $"the installed packages exceed the store limit of {o.MaxStoreFiles} files (Agent:Packages:MaxStoreFiles)",
+            _ => exit switch
+            {
+                92 => $"the installer's /tmp is full (Agent:Packages:TmpSizeMb is {o.TmpSizeMb} MiB)",
+                137 when refused is null => $"the installer was killed, most likely out of memory (Agent:Packages:MemoryMb is {o.MemoryMb} MiB; "
+                    + "the files in its /out and /tmp count against it)",
+                _ => null,
+            },
+        };
+    }
+
     private static InstallResult Result(string storeId, IReadOnlyList<string> resolved, long size, bool cached)
     {
         var result = new InstallResult { Ok = true, StoreId = storeId, Cached = cached, SizeBytes = (ulong)size };
         result.Resolved.AddRange(resolved);
         return result;
-    }
-
-    /// <summary>Reads the installer's output to its end, line by line, forwarding each line as progress.</summary>
-    private static async Task<List<string>> PumpAsync(MultiplexedStream stream, InstallJob job)
-    {
-        var lines = new List<string>();
-        var buffer = new byte[16 * 1024];
-        var partial = new Dictionary<MultiplexedStream.TargetStream, StringBuilder>();
-        var decoder = new Dictionary<MultiplexedStream.TargetStream, Decoder>();
-        void Line(string text)
-        {
-            text = text.TrimEnd('\r');
-            if (text.Length > 1000)
-                text = text[..1000] + "…";
-            if (lines.Count < 5000)
-                lines.Add(text);
-            job.Progress(text);
-        }
-        while (true)
-        {
-            MultiplexedStream.ReadResult read;
-            try
-            {
-                read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, CancellationToken.None);
-            }
-            catch (Exception)
-            {
-                break;
-            }
-            if (read.EOF)
-                break;
-            var sb = partial.TryGetValue(read.Target, out var b) ? b : partial[read.Target] = new StringBuilder();
-            var dec = decoder.TryGetValue(read.Target, out var d) ? d : decoder[read.Target] = new UTF8Encoding(false).GetDecoder();
-            var chars = new char[dec.GetCharCount(buffer, 0, read.Count)];
-            dec.GetChars(buffer, 0, read.Count, chars, 0);
-            foreach (var c in chars)
-            {
-                if (c == '\n')
-                {
-                    Line(sb.ToString());
-                    sb.Clear();
-                }
-                else if (sb.Length < 4000)
-                {
-                    sb.Append(c);
-                }
-            }
-        }
-        foreach (var sb in partial.Values.Where(s => s.Length > 0))
-            Line(sb.ToString());
-        return lines;
     }
 
     /// <summary>The installer's own error lines (pip "ERROR: ...", npm "npm ERR! ..."), else its last lines; trimmed.</summary>
@@ -252,53 +269,4 @@ public sealed partial class PackageInstaller(
 
     [GeneratedRegex(@"\A[A-Za-z0-9@][A-Za-z0-9._\-@/~^<>=!*|+\[\](), ]*\z", RegexOptions.CultureInvariant)]
     private static partial Regex RequirementRegex();
-
-    /// <summary>One running install: its output so far, its subscribers, and its result.</summary>
-    private sealed class InstallJob
-    {
-        private readonly List<string> _lines = [];
-        private readonly List<ChannelWriter<InstallEvent>> _subscribers = [];
-        private InstallResult? _result;
-
-        public void Subscribe(ChannelWriter<InstallEvent> writer)
-        {
-            lock (_lines)
-            {
-                foreach (var line in _lines)
-                    writer.TryWrite(new InstallEvent { Progress = new InstallProgress { Line = line } });
-                if (_result is not null)
-                {
-                    writer.TryWrite(new InstallEvent { Result = _result });
-                    writer.TryComplete();
-                    return;
-                }
-                _subscribers.Add(writer);
-            }
-        }
-
-        public void Progress(string line)
-        {
-            lock (_lines)
-            {
-                if (_lines.Count < 5000)
-                    _lines.Add(line);
-                foreach (var s in _subscribers)
-                    s.TryWrite(new InstallEvent { Progress = new InstallProgress { Line = line } });
-            }
-        }
-
-        public void Complete(InstallResult result)
-        {
-            lock (_lines)
-            {
-                _result = result;
-                foreach (var s in _subscribers)
-                {
-                    s.TryWrite(new InstallEvent { Result = result });
-                    s.TryComplete();
-                }
-                _subscribers.Clear();
-            }
-        }
-    }
 }

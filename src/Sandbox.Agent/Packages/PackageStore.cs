@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -13,14 +12,15 @@ namespace PythOn.Sandbox.Agent.Packages;
 /// StoreRoot/            0711 root  mounted read-only at /packages in every sandbox; not listable there
 ///   py-&lt;hex&gt;/          0755 root  one resolved python set: site-packages/ (pip --target)
 ///   js-&lt;hex&gt;/          0755 root  one resolved javascript set: node_modules/ (npm --prefix)
-///   .staging/          0700 root  fresh install directories (owned by the installer uid while it runs)
+///   .staging/          0700 root  fresh install directories (the agent extracts the installer's output there)
 ///   .requests/         0700 root  requested-set hash → store id (the cache that skips the installer)
 ///   .key               0600 root  random key: store ids are HMACs of the resolved set under it
 /// </code>
-/// A store id is HMAC-SHA256(key, language + resolved set), so identical resolved sets share one store, but a
-/// sandbox cannot compute the id of a set it was not given (it could otherwise probe which sets exist).
-/// A store becomes visible only complete: it is installed into .staging, re-owned to root, made read-only
-/// and then renamed into place (atomic on one file system).
+/// A store id is HMAC-SHA256(key, language + every installed file's path, mode and content hash), so identical
+/// installed trees share one store, but a sandbox cannot compute the id of a set it was not given (it could otherwise
+/// probe which sets exist), and the installer's own claims (its manifest) never decide which store a set gets.
+/// A store becomes visible only complete: the installer's output is extracted into .staging by the agent (root-owned,
+/// checked entry by entry, capped) and then renamed into place (atomic on one file system).
 /// </summary>
 public sealed partial class PackageStore(IOptions<AgentOptions> options, ILogger<PackageStore> log)
 {
@@ -30,7 +30,6 @@ public sealed partial class PackageStore(IOptions<AgentOptions> options, ILogger
         | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
     private const UnixFileMode Mode0700 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode Mode0755 = Mode0700 | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
-    private const UnixFileMode Mode0644 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
 
     private byte[] _key = [];
 
@@ -88,6 +87,7 @@ public sealed partial class PackageStore(IOptions<AgentOptions> options, ILogger
             var storeId = File.ReadAllText(path).Trim();
             if (!Exists(storeId))
                 return null;
+            Touch(storeId);
             var manifest = ReadManifest(PathOf(storeId));
             return (storeId, manifest, DirectorySize(PathOf(storeId)));
         }
@@ -98,31 +98,21 @@ public sealed partial class PackageStore(IOptions<AgentOptions> options, ILogger
         }
     }
 
-    /// <summary>A fresh, empty staging directory owned by the installer uid (mounted as /out in the install container).</summary>
-    public string CreateStaging(int installerUid)
+    /// <summary>A fresh, empty, root-owned staging directory the agent extracts an installer's output into.</summary>
+    public string CreateStaging()
     {
         var dir = Path.Combine(StagingRoot, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         File.SetUnixFileMode(dir, Mode0700);
-        Chown(dir, installerUid);
         return dir;
     }
 
     /// <summary>
-    /// Makes a finished staging directory a store: drops everything that is not a regular file, directory or
-    /// in-tree symlink, re-owns everything to root, sets modes (dirs 0755, files 0644 or 0755), measures it,
-    /// and renames it to its content-addressed id. The install container has exited, so nothing changes under us;
-    /// symlinks are never followed.
+    /// Makes a finished staging directory (written by <see cref="StoreExtractor"/>: root-owned, normalised modes, only
+    /// files, directories and in-tree symlinks) a store: reads its manifest and renames it to its content-addressed id.
     /// </summary>
-    public StoreOutcome Commit(string staging, string language, long maxBytes)
+    public StoreOutcome Commit(string staging, string language, long size)
     {
-        var size = Normalize(staging, staging);
-        if (size > maxBytes)
-        {
-            DeleteQuietly(staging);
-            return StoreOutcome.Failed(
-                $"the installed packages take {size / (1024 * 1024)} MiB, more than the store limit of {maxBytes / (1024 * 1024)} MiB");
-        }
         IReadOnlyList<string> resolved;
         try
         {
@@ -138,22 +128,66 @@ public sealed partial class PackageStore(IOptions<AgentOptions> options, ILogger
         // metadata, which a malicious wheel controls) only describes the set and never decides which store it is.
         var storeId = ContentId(staging, language);
         var target = PathOf(storeId);
-        if (Directory.Exists(target))
-        {
-            DeleteQuietly(staging); // the same resolved set is already installed: share it
-            return StoreOutcome.Ready(storeId, resolved, DirectorySize(target), reused: true);
-        }
         File.SetUnixFileMode(staging, Mode0755);
+        lock (Gate)
+        {
+            // Under the gate, so the collector cannot remove a store between "it exists" and its last use being recorded.
+            if (!Directory.Exists(target))
+            {
+                Directory.Move(staging, target);
+                Touch(storeId);
+                return StoreOutcome.Ready(storeId, resolved, size, reused: false);
+            }
+            Touch(storeId);
+        }
+        DeleteQuietly(staging); // the same installed tree is already a store: share it
+        return StoreOutcome.Ready(storeId, resolved, DirectorySize(target), reused: true);
+    }
+
+    /// <summary>Held while a store appears (Commit), is removed (<see cref="StoreCollector"/>) or is taken for a run.</summary>
+    public object Gate { get; } = new();
+
+    /// <summary>Every store on disk.</summary>
+    public IReadOnlyList<string> StoreIds() =>
+        Directory.EnumerateDirectories(Root).Select(Path.GetFileName).Where(n => n is not null && IsValidId(n)).ToList()!;
+
+    /// <summary>Records a use of a store (its directory's mtime, so it survives restarts): the collector removes the
+    /// least recently used first.</summary>
+    public void Touch(string storeId)
+    {
         try
         {
-            Directory.Move(staging, target);
+            Directory.SetLastWriteTimeUtc(PathOf(storeId), DateTime.UtcNow);
         }
-        catch (IOException) when (Directory.Exists(target))
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            DeleteQuietly(staging); // a concurrent install of the same resolved set won the rename
-            return StoreOutcome.Ready(storeId, resolved, DirectorySize(target), reused: true);
+            log.LogWarning("Could not record the use of store {Store}: {Error}", storeId, e.Message);
         }
-        return StoreOutcome.Ready(storeId, resolved, size, reused: false);
+    }
+
+    public DateTime LastUse(string storeId) => Directory.GetLastWriteTimeUtc(PathOf(storeId));
+
+    public long SizeOf(string storeId) => DirectorySize(PathOf(storeId));
+
+    /// <summary>Takes a store out of sight at once (renamed into .staging, hold <see cref="Gate"/>); the caller deletes
+    /// the returned directory later. Request-cache entries that named it are dropped.</summary>
+    public string Retire(string storeId)
+    {
+        var retired = Path.Combine(StagingRoot, "retired-" + Guid.NewGuid().ToString("N"));
+        Directory.Move(PathOf(storeId), retired);
+        foreach (var entry in Directory.EnumerateFiles(RequestsRoot))
+        {
+            try
+            {
+                if (File.ReadAllText(entry).Trim() == storeId)
+                    File.Delete(entry);
+            }
+            catch (IOException)
+            {
+                // a concurrent Remember replaced it: it names another (or a re-created) store
+            }
+        }
+        return retired;
     }
 
     public void Remember(string requestKey, string storeId)
@@ -220,90 +254,9 @@ public sealed partial class PackageStore(IOptions<AgentOptions> options, ILogger
             .Distinct().OrderBy(s => s, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>Returns the bytes of regular files under <paramref name="dir"/> after normalising it.</summary>
-    private long Normalize(string dir, string top)
-    {
-        long size = 0;
-        foreach (var entry in new DirectoryInfo(dir).EnumerateFileSystemInfos())
-        {
-            var path = entry.FullName;
-            if (entry.LinkTarget is { } target)
-            {
-                // Symlinks resolve inside the sandbox's own mount namespace; keep only those that stay in the store
-                // (npm's node_modules/.bin links), so a store never points at the sandbox's other files.
-                var resolved = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, target));
-                if (Path.IsPathRooted(target) || !resolved.StartsWith(top + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-                    File.Delete(path);
-                else
-                    Chown(path, 0);
-                continue;
-            }
-            if (entry is DirectoryInfo && entry.Name == "__pycache__")
-            {
-                // Byte-code is dropped: pip compiles it in a temporary directory whose random name ends up inside every
-                // .pyc, so identical sets would never hash alike, and a .pyc need not match its source (a timestamp
-                // pyc is trusted by its header). Programs compile package code at import instead (the store is
-                // read-only, so nothing is cached: a few ms per thousand lines).
-                Directory.Delete(path, recursive: true);
-                continue;
-            }
-            if (entry is DirectoryInfo)
-            {
-                size += Normalize(path, top);
-                Chown(path, 0);
-                File.SetUnixFileMode(path, Mode0755);
-                continue;
-            }
-            if ((entry.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) != 0 || !IsRegularFile(path))
-            {
-                File.Delete(path); // fifos, sockets
-                continue;
-            }
-            Chown(path, 0); // also clears any setuid/setgid bit
-            var executable = (entry.UnixFileMode & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
-            File.SetUnixFileMode(path, executable ? Mode0755 : Mode0644);
-            size += ((FileInfo)entry).Length;
-        }
-        return size;
-    }
-
     private static long DirectorySize(string dir) =>
         new DirectoryInfo(dir).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint })
             .Sum(f => f.Length);
-
-    private static bool IsRegularFile(string path)
-    {
-        if (Lstat(path, out var st) != 0)
-            return false;
-        return (st.Mode & 0xF000) == 0x8000; // S_IFREG
-    }
-
-    private static void Chown(string path, int uid)
-    {
-        if (lchown(path, uid, uid) != 0)
-            throw new IOException($"lchown {path} to {uid} failed: errno {Marshal.GetLastPInvokeError()}");
-    }
-
-    [DllImport("libc", EntryPoint = "lchown", SetLastError = true)]
-    private static extern int lchown(string path, int owner, int group);
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct StatBuf
-    {
-        public uint Mode;
-    }
-
-    // statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE) reads only the type: portable across architectures.
-    private static int Lstat(string path, out StatBuf st)
-    {
-        var buffer = new byte[256];
-        var rc = statx(-100, path, 0x100, 0x1, buffer);
-        st = new StatBuf { Mode = BitConverter.ToUInt16(buffer, 28) };
-        return rc;
-    }
-
-    [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
-    private static extern int statx(int dirfd, string path, int flags, uint mask, byte[] buffer);
 
     [GeneratedRegex(@"\A(?:py|js)-[0-9a-f]{40}\z", RegexOptions.CultureInvariant)]
     private static partial Regex StoreIdRegex();

@@ -20,7 +20,7 @@ public sealed class RunExecutor(
     IOptions<AgentOptions> options,
     SlotPool pool,
     SlotFactory factory,
-    PackageStore packages,
+    StoreCollector stores,
     Hosting.ShutdownDrain drain,
     ILogger<RunExecutor> log)
 {
@@ -85,6 +85,7 @@ public sealed class RunExecutor(
         var stdinCap = request.MaxStdinBytes == 0 ? limits.MaxInteractiveStdinBytes : Math.Min((long)request.MaxStdinBytes, limits.MaxInteractiveStdinBytes);
         using var inFlight = drain.EnterRun(); // refused once the agent is shutting down; otherwise drained before slots go
         await pool.Initialized.WaitAsync(ct);
+        using var storeLease = stores.Lease(request.PackageStores); // refuses a missing store; not collected while running
 
         var acquire = Stopwatch.StartNew();
         Slot? slot;
@@ -182,9 +183,6 @@ public sealed class RunExecutor(
         {
             if (!PackageStore.IsValidId(storeId) || !storeId.StartsWith(PackageStore.Prefix(language.Name) + "-", StringComparison.Ordinal))
                 throw Invalid($"'{storeId}' is not a {language.Name} package store id");
-            if (!packages.Exists(storeId))
-                throw new RunRejectedException(RunRejection.FailedPrecondition,
-                    $"package store {storeId} does not exist on this agent; install the set with InstallPackages first");
         }
         long size = Encoding.UTF8.GetByteCount(r.Code) + r.Stdin.Length
             + r.Args.Sum(a => (long)Encoding.UTF8.GetByteCount(a))

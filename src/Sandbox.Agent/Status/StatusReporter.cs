@@ -9,7 +9,7 @@ namespace PythOn.Sandbox.Agent.Status;
 
 /// <summary>Docker, image and slot state for GetStatus.</summary>
 public sealed class StatusReporter(IOptions<AgentOptions> options, DockerHost docker, SlotPool pool, RunExecutor runs, SlotFactory factory,
-    Hosting.ShutdownDrain drain)
+    Hosting.ShutdownDrain drain, Packages.StoreCollector stores)
 {
     public async Task<AgentStatus> GetAsync(CancellationToken ct)
     {
@@ -20,6 +20,8 @@ public sealed class StatusReporter(IOptions<AgentOptions> options, DockerHost do
             ActiveRuns = runs.ActiveRuns,
             SandboxesRemoving = factory.RemovingCount,
             RunsServed = pool.RunsServed,
+            PackageStores = stores.Totals.Count,
+            PackageStoreBytes = stores.Totals.Bytes,
             Draining = drain.Draining,
         };
         foreach (var slot in pool.Slots.Concat(pool.RecyclingSlots).DistinctBy(s => s.Id))

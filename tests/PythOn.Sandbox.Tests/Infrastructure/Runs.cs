@@ -13,10 +13,11 @@ public static class Runs
     public static RunRequest JavaScript(string code) => new() { Language = "javascript", Code = code };
 
     /// <summary>Runs to completion (with a generous deadline so a hang fails instead of blocking the suite).</summary>
-    public static async Task<RunOutcome> RunAsync(this SandboxAgent.SandboxAgentClient client, RunRequest request, TimeSpan? deadline = null)
+    public static async Task<RunOutcome> RunAsync(this SandboxAgent.SandboxAgentClient client, RunRequest request, TimeSpan? deadline = null,
+        Metadata? headers = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var call = client.Run(request, deadline: DateTime.UtcNow + (deadline ?? TimeSpan.FromSeconds(60)));
+        using var call = client.Run(request, headers, deadline: DateTime.UtcNow + (deadline ?? TimeSpan.FromSeconds(60)));
         RunStarted? started = null;
         RunResult? result = null;
         var stdout = new MemoryStream();

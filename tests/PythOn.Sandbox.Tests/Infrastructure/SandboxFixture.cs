@@ -26,7 +26,12 @@ public sealed class SandboxFixture : IAsyncLifetime
         .AddWheel("pyth-on-other", "2.5")
         .AddWheel("pyth-on-victim", "2.0")
         .AddLyingWheel("pyth-on-liar", "1.0", claimedName: "pyth-on-victim", claimedVersion: "2.0", victimModule: "pyth_on_victim")
-        .AddSdist("pyth-on-sdistonly", "1.0");
+        .AddSdist("pyth-on-sdistonly", "1.0")
+        .AddPaddedWheel("pyth-on-big", "1.0", files: 1, bytesEach: 3 << 20)
+        .AddPaddedWheel("pyth-on-many", "1.0", files: 60, bytesEach: 10)
+        .AddPaddedWheel("pyth-on-gc-a", "1.0", files: 1, bytesEach: 800 << 10)
+        .AddPaddedWheel("pyth-on-gc-b", "1.0", files: 1, bytesEach: 800 << 10)
+        .AddPaddedWheel("pyth-on-gc-c", "1.0", files: 1, bytesEach: 800 << 10);
     public string InstanceId { get; } = "test-" + Guid.NewGuid().ToString("N")[..12];
     public string Dir { get; } = Path.Combine(Path.GetTempPath(), "pyth-on-sandbox-tests-" + Guid.NewGuid().ToString("N")[..8]);
     public AgentProcess Agent { get; private set; } = null!;

@@ -52,6 +52,24 @@ public sealed class PackageIndex : IAsyncDisposable
         return this;
     }
 
+    /// <summary>Adds a wheel like <see cref="AddWheel"/> that also installs <paramref name="files"/> data files of
+    /// <paramref name="bytesEach"/> zero bytes (small on the wire, that big once installed).</summary>
+    public PackageIndex AddPaddedWheel(string name, string version, int files, int bytesEach)
+    {
+        var module = name.Replace('-', '_');
+        var distInfo = $"{module}-{version}.dist-info";
+        var entries = new List<(string Path, byte[] Bytes)>
+        {
+            ($"{module}/__init__.py", Encoding.UTF8.GetBytes($"VALUE = \"{name} {version}\"\n")),
+            ($"{distInfo}/METADATA", Encoding.UTF8.GetBytes($"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n")),
+            ($"{distInfo}/WHEEL", Encoding.UTF8.GetBytes("Wheel-Version: 1.0\nGenerator: pyth-on-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n\n")),
+        };
+        for (var i = 0; i < files; i++)
+            entries.Add(($"{module}/pad{i}.bin", new byte[bytesEach]));
+        Add(name, $"{module}-{version}-py3-none-any.whl", Wheel(distInfo, entries));
+        return this;
+    }
+
     /// <summary>
     /// Adds a malicious wheel "name-version": its own metadata is consistent (pip accepts it), but its .data/purelib
     /// files install a module <paramref name="victimModule"/> with VALUE = "POISONED" and overwrite its installed

@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using Grpc.Core;
+using Grpc.Net.Client;
+using PythOn.Sandbox.Tests.Infrastructure;
+using PythOn.Sandbox.V1;
+
+namespace PythOn.Sandbox.Tests;
+
+/// <summary>A real agent serving TCP on 127.0.0.1 with TLS and client certificates (Agent:Tls, mutual TLS) and a
+/// token; the CA and every certificate are made by the test (<see cref="TestCertificateAuthority"/>).</summary>
+public sealed class MutualTlsAgentFixture : IAsyncLifetime
+{
+    public string Token { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(33));
+    public string Dir { get; } = Path.Combine(Path.GetTempPath(), "pyth-on-tls-" + Guid.NewGuid().ToString("N")[..8]);
+    public TestCertificateAuthority Ca { get; private set; } = null!;
+    public PemFiles Client { get; private set; } = null!;
+    public PemFiles RogueClient { get; private set; } = null!;
+    public int Port { get; private set; }
+    public AgentProcess Agent { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Ca = new TestCertificateAuthority(Dir, "agents");
+        var server = Ca.IssueServer("agent");
+        Client = Ca.IssueClient("server");
+        RogueClient = new TestCertificateAuthority(Dir, "rogue").IssueClient("rogue-server");
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        Agent = await AgentProcess.StartAsync("tls", pythonPool: 1, javaScriptPool: 0, new Dictionary<string, string>
+        {
+            ["Agent__ListenTcp"] = $"127.0.0.1:{Port}",
+            ["Agent__AuthToken"] = Token,
+            ["Agent__Tls__CertificatePath"] = server.CertificatePath,
+            ["Agent__Tls__KeyPath"] = server.KeyPath,
+            ["Agent__Tls__ClientCaPath"] = Ca.CertificatePath,
+        });
+    }
+
+    /// <summary>A client of the TCP endpoint that trusts only the test CA, presenting <paramref name="certificate"/>.</summary>
+    public SandboxAgent.SandboxAgentClient Connect(string scheme, PemFiles? certificate, out GrpcChannel channel)
+    {
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, errors) =>
+        {
+            if (presented is null || (errors & ~System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors) != 0)
+                return false;
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(Ca.Certificate);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build(new X509Certificate2(presented));
+        };
+        if (certificate is not null)
+            handler.SslOptions.ClientCertificates = [certificate.Load()];
+        channel = GrpcChannel.ForAddress($"{scheme}://127.0.0.1:{Port}", new GrpcChannelOptions { HttpHandler = handler });
+        return new SandboxAgent.SandboxAgentClient(channel);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Agent is not null)
+            await Agent.DisposeAsync();
+        try
+        {
+            Directory.Delete(Dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>The agent link over mutual TLS: only a caller with a client certificate from the configured CA, over TLS,
+/// with the token, is served.</summary>
+[Collection(SandboxCollection.Name)]
+public sealed class AgentTlsTests(MutualTlsAgentFixture tls) : IClassFixture<MutualTlsAgentFixture>
+{
+    private Metadata WithToken => new() { { "authorization", "Bearer " + tls.Token } };
+
+    private async Task<RpcException> RefusedAsync(string scheme, PemFiles? certificate, Metadata? headers)
+    {
+        var client = tls.Connect(scheme, certificate, out var channel);
+        using var _ = channel;
+        var runsBefore = (await tls.Agent.StatusAsync()).RunsServed;
+        var refused = await Assert.ThrowsAsync<RpcException>(() => client.RunAsync(
+            new RunRequest { Language = "python", Code = "print('must not run')" }, TimeSpan.FromSeconds(30), headers));
+        Assert.Equal(runsBefore, (await tls.Agent.StatusAsync()).RunsServed);
+        return refused;
+    }
+
+    [Fact]
+    public async Task A_tls_caller_trusting_the_ca_with_a_client_certificate_from_it_runs_a_program()
+    {
+        var client = tls.Connect("https", tls.Client, out var channel);
+        using var _ = channel;
+
+        var run = await client.RunAsync(new RunRequest { Language = "python", Code = "print('over mutual TLS')" }, headers: WithToken);
+
+        Assert.Equal(0, run.Result.ExitCode);
+        Assert.Equal("over mutual TLS\n", run.Stdout);
+    }
+
+    [Fact]
+    public async Task A_tls_caller_without_a_client_certificate_is_refused()
+    {
+        var refused = await RefusedAsync("https", certificate: null, WithToken);
+        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_tls_caller_whose_client_certificate_comes_from_another_ca_is_refused()
+    {
+        var refused = await RefusedAsync("https", tls.RogueClient, WithToken);
+        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_cleartext_caller_is_refused()
+    {
+        var refused = await RefusedAsync("http", certificate: null, WithToken);
+        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_tls_caller_with_a_valid_client_certificate_still_needs_the_token()
+    {
+        var refused = await RefusedAsync("https", tls.Client, headers: null);
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+    }
+}
