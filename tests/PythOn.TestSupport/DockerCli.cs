@@ -20,6 +20,19 @@ public static class DockerCli
         return await stdout;
     }
 
+    /// <summary>Runs a docker command and returns its exit code (for commands whose failure is the answer).</summary>
+    public static async Task<int> ExitCodeAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the docker CLI");
+        _ = process.StandardOutput.ReadToEndAsync();
+        _ = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return process.ExitCode;
+    }
+
     /// <summary>Every container (any state) labelled pyth-on.agent=<paramref name="agentId"/>: id and state ("running", "exited", ...).</summary>
     public static async Task<IReadOnlyList<(string Id, string State)>> ContainersOfAgentAsync(string agentId)
     {
