@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test against real parts: installs and starts Docker when missing, installs Debian's chromium (for the
-# API reference page's browser tests) when missing, proves that both images build from an empty cache (scripts/check-cold-image-build.sh), builds the sandbox runtime image and the package
-# installer image when missing, builds the solution and runs all xunit projects, then the deployment checks
+# API reference page's browser tests, scripts/ensure-chromium.sh) when missing, proves that both images build from
+# an empty cache (scripts/check-cold-image-build.sh), builds the sandbox runtime image and the package installer
+# image when missing, builds the solution and runs all xunit projects, then the deployment checks
 # (scripts/check-deployment.sh: the Dockerfile's images, docker-compose up/run/down, the Kubernetes manifests).
 # Prints "N passed, N failed" last, the xunit tests and the deployment checks added up.
 #

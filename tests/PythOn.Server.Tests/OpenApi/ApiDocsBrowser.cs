@@ -22,6 +22,12 @@ public sealed class ApiDocsBrowser : IAsyncLifetime
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
     ];
 
+    /// <summary>
+    /// An address the guard's own control test asks for (TEST-NET-1, RFC 5737: routed nowhere), so that the guard is
+    /// seen to catch a request; <see cref="OffMachineRequests"/> leaves it out, every other off-machine URL stays in.
+    /// </summary>
+    public const string GuardProbeUrl = "http://192.0.2.1/pyth-on-guard-probe";
+
     private readonly ConcurrentQueue<string> _requests = new();
     private readonly ConcurrentQueue<string> _offMachine = new();
     private IPlaywright? _playwright;
@@ -36,8 +42,11 @@ public sealed class ApiDocsBrowser : IAsyncLifetime
     /// <summary>Every URL requested by any page so far (method and URL).</summary>
     public IReadOnlyCollection<string> Requests => _requests.ToArray();
 
-    /// <summary>Requests to anywhere but loopback (aborted before they left).</summary>
-    public IReadOnlyCollection<string> OffMachineRequests => _offMachine.ToArray();
+    /// <summary>Requests to anywhere but loopback (aborted before they left), but for <see cref="GuardProbeUrl"/>.</summary>
+    public IReadOnlyCollection<string> OffMachineRequests => _offMachine.Where(r => !r.EndsWith(" " + GuardProbeUrl, StringComparison.Ordinal)).ToArray();
+
+    /// <summary>Whether the guard caught (and aborted) a request for <see cref="GuardProbeUrl"/>.</summary>
+    public bool CaughtGuardProbe => _offMachine.Any(r => r.EndsWith(" " + GuardProbeUrl, StringComparison.Ordinal));
 
     public async Task InitializeAsync()
     {

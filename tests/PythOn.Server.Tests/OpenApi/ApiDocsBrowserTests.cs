@@ -47,6 +47,18 @@ public sealed class ApiDocsBrowserTests(ApiDocsBrowser browser) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_request_the_page_makes_to_another_machine_is_caught_and_never_answered()
+    {
+        var page = await browser.OpenDocsAsync();
+
+        var outcome = await page.EvaluateAsync<string>(
+            "url => fetch(url).then(r => 'answered ' + r.status, e => 'failed: ' + e.message)", ApiDocsBrowser.GuardProbeUrl);
+
+        Assert.StartsWith("failed", outcome);
+        Assert.True(browser.CaughtGuardProbe, "the request guard did not see the page's request to " + ApiDocsBrowser.GuardProbeUrl);
+    }
+
+    [Fact]
     public async Task Trying_api_info_from_the_page_shows_the_servers_200_answer()
     {
         var version = (await browser.Server.Rest.GetAsync("/api/v1/info")).Expect(HttpStatusCode.OK).Json.Str("version");
