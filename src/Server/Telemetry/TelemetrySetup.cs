@@ -26,7 +26,7 @@ public static class TelemetrySetup
         var options = config.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
         var prometheus = options.Prometheus.Trim().ToLowerInvariant();
         if (!PrometheusAccess.All.Contains(prometheus))
-            throw new InvalidOperationException(
+            throw new PythOn.Hosting.InvalidSettingException(
                 $"{TelemetryOptions.Section}:Prometheus is '{options.Prometheus}': use {string.Join(", ", PrometheusAccess.All)}.");
 
         ConfigureLogs(builder.Logging, config.GetValue<bool>("PythOn:Logging:Json"));
@@ -111,7 +111,7 @@ public static class TelemetrySetup
     {
         if (string.IsNullOrWhiteSpace(options.OtlpEndpoint)) return null;
         if (!Uri.TryCreate(options.OtlpEndpoint, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
-            throw new InvalidOperationException($"{TelemetryOptions.Section}:OtlpEndpoint is '{options.OtlpEndpoint}': use an http:// or https:// address.");
+            throw new PythOn.Hosting.InvalidSettingException($"{TelemetryOptions.Section}:OtlpEndpoint is '{options.OtlpEndpoint}': use an http:// or https:// address.");
         return uri;
     }
 
@@ -119,6 +119,6 @@ public static class TelemetrySetup
     {
         "grpc" => OtlpExportProtocol.Grpc,
         "http/protobuf" or "http" => OtlpExportProtocol.HttpProtobuf,
-        _ => throw new InvalidOperationException($"{TelemetryOptions.Section}:OtlpProtocol is '{value}': use grpc or http/protobuf."),
+        _ => throw new PythOn.Hosting.InvalidSettingException($"{TelemetryOptions.Section}:OtlpProtocol is '{value}': use grpc or http/protobuf."),
     };
 }
