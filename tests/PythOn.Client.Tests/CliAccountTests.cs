@@ -123,7 +123,7 @@ public sealed class CliAccountTests(PythOnServer server)
     [Fact]
     public async Task An_unreachable_server_is_a_clear_error_with_exit_code_4()
     {
-        var closedPort = Paths.FreePort();
+        var closedPort = LoopbackPort.Free();
         var cli = Cli.ForNewUser($"http://127.0.0.1:{closedPort}");
 
         var health = await cli.RunAsync("health");

@@ -134,7 +134,7 @@ public sealed class LibraryTests(PythOnServer server)
         var counter = new CountingHandler();
         using var client = new PythOnClient(new PythOnClientOptions
         {
-            Address = new Uri($"http://127.0.0.1:{Paths.FreePort()}"),
+            Address = new Uri($"http://127.0.0.1:{LoopbackPort.Free()}"),
             ApiKey = "pyapi_test",
             MaxAttempts = 3,
             InitialBackoff = TimeSpan.FromMilliseconds(10),

@@ -15,12 +15,6 @@ public sealed class AgentLinkTests(SandboxFixture fx)
 {
     private static readonly string Token = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(33));
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 
     private Task<AgentProcess> StartAsync(Dictionary<string, string> settings)
     {
@@ -31,7 +25,7 @@ public sealed class AgentLinkTests(SandboxFixture fx)
     [Fact]
     public async Task A_tcp_caller_without_the_token_is_refused_and_one_with_it_is_served()
     {
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         await using var agent = await StartAsync(new() { ["Agent__ListenTcp"] = $"127.0.0.1:{port}", ["Agent__AuthToken"] = Token });
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
         var client = new SandboxAgent.SandboxAgentClient(channel);
@@ -56,7 +50,7 @@ public sealed class AgentLinkTests(SandboxFixture fx)
     public async Task An_agent_with_tcp_but_no_token_does_not_start()
     {
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            StartAsync(new() { ["Agent__ListenTcp"] = $"127.0.0.1:{FreePort()}" }));
+            StartAsync(new() { ["Agent__ListenTcp"] = $"127.0.0.1:{LoopbackPort.Free()}" }));
         Assert.Contains("Agent:ListenTcp needs Agent:AuthToken", error.Message);
     }
 
@@ -64,7 +58,7 @@ public sealed class AgentLinkTests(SandboxFixture fx)
     public async Task An_agent_does_not_serve_cleartext_on_a_non_loopback_address_unless_allowed()
     {
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            StartAsync(new() { ["Agent__ListenTcp"] = $"0.0.0.0:{FreePort()}", ["Agent__AuthToken"] = Token }));
+            StartAsync(new() { ["Agent__ListenTcp"] = $"0.0.0.0:{LoopbackPort.Free()}", ["Agent__AuthToken"] = Token }));
         Assert.Contains("is not a loopback address", error.Message);
     }
 
@@ -72,7 +66,7 @@ public sealed class AgentLinkTests(SandboxFixture fx)
     public async Task A_short_token_is_refused()
     {
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            StartAsync(new() { ["Agent__ListenTcp"] = $"127.0.0.1:{FreePort()}", ["Agent__AuthToken"] = "short" }));
+            StartAsync(new() { ["Agent__ListenTcp"] = $"127.0.0.1:{LoopbackPort.Free()}", ["Agent__AuthToken"] = "short" }));
         Assert.Contains("shorter than 32 characters", error.Message);
     }
 }

@@ -11,17 +11,11 @@ public sealed class AgentProbeTests
 {
     private const string Token = "probe-test-token-0123456789abcdefghijklmnop";
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [Fact]
     public async Task Health_answers_serving_over_TCP_without_the_token_while_runs_still_need_it()
     {
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         await using var agent = await AgentProcess.StartAsync("probe", pythonPool: 1, javaScriptPool: 0, new Dictionary<string, string>
         {
             ["Agent__ListenTcp"] = $"127.0.0.1:{port}",

@@ -6,15 +6,6 @@ public static class Paths
     public static string Server => Repo.Built("src/Server", "PythOn.Server.dll");
     public static string Cli => Repo.Built("src/Client/Cli", "pyth-on.dll");
 
-    public static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
     /// <summary>Everything this test run writes (homes, config files, server data); removed when the server fixture ends.</summary>
     public static readonly string TestRoot = Path.Combine(Path.GetTempPath(), $"pyth-on-client-tests-{Environment.ProcessId}");
 

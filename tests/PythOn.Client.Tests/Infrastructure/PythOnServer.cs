@@ -21,8 +21,8 @@ public sealed class PythOnServer : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var grpcPort = Paths.FreePort();
-        var restPort = Paths.FreePort();
+        var grpcPort = LoopbackPort.Free();
+        var restPort = LoopbackPort.Free();
         GrpcAddress = $"http://127.0.0.1:{grpcPort}";
         RestAddress = $"http://127.0.0.1:{restPort}";
         _server = ChildProcess.Start("server", Paths.Server, Path.GetDirectoryName(Paths.Server)!,

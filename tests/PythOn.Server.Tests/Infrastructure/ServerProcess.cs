@@ -95,8 +95,8 @@ public sealed class ServerProcess : ITestServer
         // A port picked as free can be taken by someone else before the server binds it: retry with new ports.
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            var (restPort, grpcPort) = (FreePort(), FreePort());
-            while (grpcPort == restPort) grpcPort = FreePort();
+            var (restPort, grpcPort) = (LoopbackPort.Free(), LoopbackPort.Free());
+            while (grpcPort == restPort) grpcPort = LoopbackPort.Free();
             var server = Launch(serverDll, dataDirectory, restPort, grpcPort, settings, ownsDirectory);
             try
             {
@@ -175,12 +175,6 @@ public sealed class ServerProcess : ITestServer
         }, StartTimeout, "the server answers GET /api/v1/info", () => $"{lastProblem}. Output:\n{Output}");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
 }
 

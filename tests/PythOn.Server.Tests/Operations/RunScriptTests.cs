@@ -9,12 +9,6 @@ namespace PythOn.Server.Tests.Operations;
 /// <summary>`./run.sh` as an operator runs it: it keeps the agent and the server up, starting a crashed one again.</summary>
 public sealed class RunScriptTests
 {
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [Fact]
     public async Task An_agent_killed_under_run_sh_comes_back_and_serves_runs_and_ctrl_c_leaves_nothing_behind()
@@ -23,7 +17,7 @@ public sealed class RunScriptTests
         // Short: the agent's unix socket path is limited to 107 bytes.
         var runDir = Path.Combine(Path.GetTempPath(), $"pyth-on-run-{Guid.NewGuid().ToString("N")[..8]}");
         var agentId = $"runsh-{Guid.NewGuid().ToString("N")[..8]}";
-        var rest = new Uri($"http://127.0.0.1:{FreePort()}");
+        var rest = new Uri($"http://127.0.0.1:{LoopbackPort.Free()}");
         var start = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Repo.Root };
         start.ArgumentList.Add(Path.Combine(Repo.Root, "run.sh"));
         foreach (var name in start.Environment.Keys.ToList())
@@ -32,7 +26,7 @@ public sealed class RunScriptTests
                 start.Environment.Remove(name);
         start.Environment["PYTH_ON_SKIP_BUILD"] = "1"; // the suite's Release build is current; rebuilding would replace loaded files
         start.Environment["PYTH_ON_REST_URL"] = rest.ToString().TrimEnd('/');
-        start.Environment["PYTH_ON_GRPC_URL"] = $"http://127.0.0.1:{FreePort()}";
+        start.Environment["PYTH_ON_GRPC_URL"] = $"http://127.0.0.1:{LoopbackPort.Free()}";
         start.Environment["PYTH_ON_DATA_DIR"] = Path.Combine(work, "data");
         start.Environment["PYTH_ON_RUN_DIR"] = runDir;
         start.Environment["PYTH_ON_PACKAGE_STORE"] = Path.Combine(work, "stores");

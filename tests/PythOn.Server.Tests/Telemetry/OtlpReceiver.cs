@@ -18,7 +18,7 @@ public sealed class OtlpReceiver : IDisposable
 
     public OtlpReceiver()
     {
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         Endpoint = $"http://127.0.0.1:{port}";
         _listener.Prefixes.Add(Endpoint + "/");
         _listener.Start();
@@ -63,12 +63,6 @@ public sealed class OtlpReceiver : IDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
-    }
 
     public void Dispose()
     {
