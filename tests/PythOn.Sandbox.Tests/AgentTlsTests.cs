@@ -12,33 +12,21 @@ namespace PythOn.Sandbox.Tests;
 /// token; the CA and every certificate are made by the test (<see cref="TestCertificateAuthority"/>).</summary>
 public sealed class MutualTlsAgentFixture : IAsyncLifetime
 {
-    public string Token { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(33));
-    public string Dir { get; } = Path.Combine(Path.GetTempPath(), "pyth-on-tls-" + Guid.NewGuid().ToString("N")[..8]);
-    public TestCertificateAuthority Ca { get; private set; } = null!;
+    private MutualTlsAgent _tls = null!;
+
+    public string Token => _tls.Token;
+    public string Dir => _tls.Dir;
+    public TestCertificateAuthority Ca => _tls.Ca;
+    public int Port => _tls.Port;
+    public AgentProcess Agent => _tls.Agent;
     public PemFiles Client { get; private set; } = null!;
     public PemFiles RogueClient { get; private set; } = null!;
-    public int Port { get; private set; }
-    public AgentProcess Agent { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        Ca = new TestCertificateAuthority(Dir, "agents");
-        var server = Ca.IssueServer("agent");
+        _tls = await MutualTlsAgent.StartAsync("tls");
         Client = Ca.IssueClient("server");
         RogueClient = new TestCertificateAuthority(Dir, "rogue").IssueClient("rogue-server");
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-        Agent = await AgentProcess.StartAsync("tls", pythonPool: 1, javaScriptPool: 0, new Dictionary<string, string>
-        {
-            ["Agent__ListenTcp"] = $"127.0.0.1:{Port}",
-            ["Agent__AuthToken"] = Token,
-            ["Agent__Tls__CertificatePath"] = server.CertificatePath,
-            ["Agent__Tls__KeyPath"] = server.KeyPath,
-            ["Agent__Tls__ClientCaPath"] = Ca.CertificatePath,
-        });
     }
 
     /// <summary>A client of the TCP endpoint that trusts only the test CA, presenting <paramref name="certificate"/>.</summary>
@@ -63,15 +51,7 @@ public sealed class MutualTlsAgentFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (Agent is not null)
-            await Agent.DisposeAsync();
-        try
-        {
-            Directory.Delete(Dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        if (_tls is not null) await _tls.DisposeAsync();
     }
 }
 

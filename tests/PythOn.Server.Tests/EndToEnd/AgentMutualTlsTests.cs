@@ -12,30 +12,15 @@ namespace PythOn.Server.Tests.EndToEnd;
 /// </summary>
 public sealed class MutualTlsAgentFixture : IAsyncLifetime
 {
-    public string Token { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(33));
-    public string Dir { get; } = Path.Combine(Path.GetTempPath(), "pyth-on-mtls-" + Guid.NewGuid().ToString("N")[..8]);
-    public TestCertificateAuthority Ca { get; private set; } = null!;
-    public int Port { get; private set; }
-    public AgentProcess Agent { get; private set; } = null!;
+    private MutualTlsAgent _tls = null!;
 
-    public async Task InitializeAsync()
-    {
-        Ca = new TestCertificateAuthority(Dir, "agents");
-        var server = Ca.IssueServer("agent");
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-        Agent = await AgentProcess.StartAsync("mtls", pythonPool: 1, javaScriptPool: 0, new Dictionary<string, string>
-        {
-            ["Agent__ListenTcp"] = $"127.0.0.1:{Port}",
-            ["Agent__AuthToken"] = Token,
-            ["Agent__Tls__CertificatePath"] = server.CertificatePath,
-            ["Agent__Tls__KeyPath"] = server.KeyPath,
-            ["Agent__Tls__ClientCaPath"] = Ca.CertificatePath,
-        });
-    }
+    public string Token => _tls.Token;
+    public string Dir => _tls.Dir;
+    public TestCertificateAuthority Ca => _tls.Ca;
+    public int Port => _tls.Port;
+    public AgentProcess Agent => _tls.Agent;
+
+    public async Task InitializeAsync() => _tls = await MutualTlsAgent.StartAsync("mtls");
 
     /// <summary>Server settings for this agent over https, trusting the test CA, with the given client certificate.</summary>
     public Dictionary<string, string> ServerSettings(PemFiles? clientCertificate)
@@ -56,15 +41,7 @@ public sealed class MutualTlsAgentFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (Agent is not null)
-            await Agent.DisposeAsync();
-        try
-        {
-            Directory.Delete(Dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        if (_tls is not null) await _tls.DisposeAsync();
     }
 }
 
