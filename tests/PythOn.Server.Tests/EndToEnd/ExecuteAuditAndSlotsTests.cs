@@ -14,14 +14,8 @@ namespace PythOn.Server.Tests.EndToEnd;
 /// What a run leaves behind end to end: its audit entry, the agent and slot state in health and Docker.
 /// </summary>
 [Collection(SandboxedServerCollection.Name)]
-public sealed class ExecuteAuditAndSlotsTests(SandboxedServerFixture e2e) : IAsyncLifetime
+public sealed class ExecuteAuditAndSlotsTests(SandboxedServerFixture e2e) : ExecuteEndToEnd(e2e)
 {
-    private TestUser _user = null!;
-
-    public async Task InitializeAsync() => _user = await e2e.SharedAsync("execute user", () => Users.RegisterAsync(e2e.Rest));
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
     [Fact]
     public async Task Each_run_is_audited_with_language_duration_exit_code_and_code_hash_but_never_the_code()
     {
@@ -49,7 +43,7 @@ public sealed class ExecuteAuditAndSlotsTests(SandboxedServerFixture e2e) : IAsy
     {
         var user = await Users.RegisterAsync(e2e.Rest);
 
-        await e2e.StreamAsync(JavaScript("console.log('streamed')"), user);
+        await StreamAsync(JavaScript("console.log('streamed')"), user);
 
         var audit = (await e2e.Rest.GetAsync("/api/v1/audit?pageSize=200", user.Key)).Expect(HttpStatusCode.OK).Json;
         var run = Assert.Single(audit.Items("entries"), e => e.Str("action") == "execute.stream");

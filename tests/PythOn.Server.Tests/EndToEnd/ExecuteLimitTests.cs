@@ -14,14 +14,8 @@ namespace PythOn.Server.Tests.EndToEnd;
 /// Execution limits end to end: timeout, memory, the output cap, the per-user run cap, and the requests refused with 400.
 /// </summary>
 [Collection(SandboxedServerCollection.Name)]
-public sealed class ExecuteLimitTests(SandboxedServerFixture e2e) : IAsyncLifetime
+public sealed class ExecuteLimitTests(SandboxedServerFixture e2e) : ExecuteEndToEnd(e2e)
 {
-    private TestUser _user = null!;
-
-    public async Task InitializeAsync() => _user = await e2e.SharedAsync("execute user", () => Users.RegisterAsync(e2e.Rest));
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
     [Theory]
     [InlineData(Transport.Rest)]
     [InlineData(Transport.Grpc)]
@@ -103,7 +97,7 @@ public sealed class ExecuteLimitTests(SandboxedServerFixture e2e) : IAsyncLifeti
     {
         var request = Python("import sys\nchunk = 'y' * 65536\nwhile True:\n    sys.stdout.write(chunk)");
         request.Timeout = 60;
-        var (chunks, result) = await e2e.StreamAsync(request, _user);
+        var (chunks, result) = await StreamAsync(request, _user);
 
         Assert.Equal(1 << 20, chunks.Where(c => c.Stream == OutputStream.Stdout).Sum(c => c.Data.Length));
         Assert.True(result.StoppedAtOutputCap);

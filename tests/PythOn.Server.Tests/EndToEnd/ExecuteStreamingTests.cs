@@ -14,22 +14,16 @@ namespace PythOn.Server.Tests.EndToEnd;
 /// Streaming runs end to end over gRPC and REST: chunks as produced, masking, cancellation, exactly one result.
 /// </summary>
 [Collection(SandboxedServerCollection.Name)]
-public sealed class ExecuteStreamingTests(SandboxedServerFixture e2e) : IAsyncLifetime
+public sealed class ExecuteStreamingTests(SandboxedServerFixture e2e) : ExecuteEndToEnd(e2e)
 {
-    private TestUser _user = null!;
-
-    public async Task InitializeAsync() => _user = await e2e.SharedAsync("execute user", () => Users.RegisterAsync(e2e.Rest));
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
     [Fact]
     public async Task Secrets_are_masked_in_streamed_chunks_too()
     {
-        var (user, value) = await e2e.SecretUserAsync();
+        var (user, value) = await SecretUserAsync();
         // Written one character at a time, so the value is split over many chunks.
         var request = Python("import os, sys\nfor c in 'v=' + os.environ['API_TOKEN'] + '\\n':\n    sys.stdout.write(c); sys.stdout.flush()");
 
-        var (chunks, result) = await e2e.StreamAsync(request, user);
+        var (chunks, result) = await StreamAsync(request, user);
 
         var streamed = string.Concat(chunks.Select(c => c.Data));
         Assert.Equal("v=***\n", streamed);
@@ -86,7 +80,7 @@ public sealed class ExecuteStreamingTests(SandboxedServerFixture e2e) : IAsyncLi
     [Fact]
     public async Task Streaming_over_gRPC_sends_chunks_of_both_streams_then_exactly_one_result()
     {
-        var (chunks, result) = await e2e.StreamAsync(Python("import sys\nprint('out1', flush=True)\nsys.stderr.write('err1\\n')\nprint('out2')\nsys.exit(4)"), _user);
+        var (chunks, result) = await StreamAsync(Python("import sys\nprint('out1', flush=True)\nsys.stderr.write('err1\\n')\nprint('out2')\nsys.exit(4)"), _user);
 
         Assert.Equal("out1\nout2\n", string.Concat(chunks.Where(c => c.Stream == OutputStream.Stdout).Select(c => c.Data)));
         Assert.Equal("err1\n", string.Concat(chunks.Where(c => c.Stream == OutputStream.Stderr).Select(c => c.Data)));

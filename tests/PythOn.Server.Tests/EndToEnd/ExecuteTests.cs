@@ -15,14 +15,8 @@ namespace PythOn.Server.Tests.EndToEnd;
 /// Docker. Output, stdin, args, exit codes, errors, secrets and environment.
 /// </summary>
 [Collection(SandboxedServerCollection.Name)]
-public sealed class ExecuteTests(SandboxedServerFixture e2e) : IAsyncLifetime
+public sealed class ExecuteTests(SandboxedServerFixture e2e) : ExecuteEndToEnd(e2e)
 {
-    private TestUser _user = null!;
-
-    public async Task InitializeAsync() => _user = await e2e.SharedAsync("execute user", () => Users.RegisterAsync(e2e.Rest));
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
     [Theory]
     [InlineData(Transport.Rest, "python", "print('Hello, world!')")]
     [InlineData(Transport.Grpc, "python", "print('Hello, world!')")]
@@ -126,7 +120,7 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : IAsyncLifetime
     [InlineData(Transport.Grpc)]
     public async Task Secrets_are_environment_variables_and_masked_in_the_output(Transport transport)
     {
-        var (user, value) = await e2e.SecretUserAsync();
+        var (user, value) = await SecretUserAsync();
 
         var result = await e2e.ExecuteAsync(transport,
             Python("import os, sys\nprint('token=' + os.environ['API_TOKEN'])\nprint('len', len(os.environ['API_TOKEN']))\nsys.stderr.write('err ' + os.environ['API_TOKEN'] + '\\n')"),
