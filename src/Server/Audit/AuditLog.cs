@@ -13,27 +13,27 @@ public static class AuditOutcome
 
 /// <summary>
 /// Appends audit entries. Callers pass only non-sensitive facts: never a secret value, password, token or code.
-/// Writes are a durable group commit: one writer thread commits every entry waiting at that moment in one LiteDB
-/// transaction, and each caller's task completes only once its entry is committed, so an acknowledged request
+/// Writes are a durable group commit: one writer thread commits every entry waiting at that moment in one
+/// IAuditRepository.Append (one transaction), and each caller's task completes only once its entry is committed, so an acknowledged request
 /// never loses its entry to kill -9, while concurrent requests share one commit (2–13 ms on a slow disk) instead
 /// of queueing for one each.
 /// </summary>
 public sealed class AuditLog : IDisposable
 {
     private const int MaxBatch = 1024;
-    private readonly Database _db;
+    private readonly IAuditRepository _entries;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Thread _writer;
 
-    public AuditLog(Database db)
+    public AuditLog(IAuditRepository entries)
     {
-        _db = db;
-        // A thread of its own: LiteDB transactions belong to the thread that began them.
+        _entries = entries;
+        // A thread of its own: LiteDB transactions belong to the thread that began them, so Append stays synchronous.
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "audit-writer" };
         _writer.Start();
     }
 
-    /// <summary>Completes once the entry is committed to the database file.</summary>
+    /// <summary>Completes once the entry is committed to the store.</summary>
     public Task RecordAsync(ObjectId? userId, string action, string resource, string outcome, string clientAddress,
         IReadOnlyDictionary<string, string>? details = null)
     {
@@ -53,12 +53,7 @@ public sealed class AuditLog : IDisposable
     }
 
     /// <summary>A user's entries with Id below <paramref name="beforeId"/> (exclusive), newest first.</summary>
-    public IReadOnlyList<AuditRecord> Page(ObjectId userId, long? beforeId, int count)
-    {
-        var query = _db.Audit.Query().Where(a => a.UserId == userId);
-        if (beforeId is { } before) query = query.Where(a => a.Id < before);
-        return query.OrderByDescending(a => a.Id).Limit(count).ToList();
-    }
+    public IReadOnlyList<AuditRecord> Page(ObjectId userId, long? beforeId, int count) => _entries.Page(userId, beforeId, count);
 
     private void WriteLoop()
     {
@@ -70,7 +65,7 @@ public sealed class AuditLog : IDisposable
                 batch.Add(pending);
             try
             {
-                _db.InTransaction(() => _db.Audit.InsertBulk(batch.Select(p => p.Record)));
+                _entries.Append(batch.Select(p => p.Record).ToList());
                 foreach (var p in batch)
                     p.Committed.TrySetResult();
             }

@@ -9,20 +9,17 @@ using PythOn.Server.Storage;
 namespace PythOn.Server.Auth;
 
 /// <summary>Registration, sign-in and token rotation.</summary>
-public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog audit, LoginThrottle throttle, PasswordHasher hasher)
+public sealed partial class AccountService(IAccountRepository accounts, IRefreshTokenRepository refreshTokens, JwtIssuer jwt, AuditLog audit, LoginThrottle throttle, PasswordHasher hasher)
 {
     public const int MinPasswordLength = 8;
     public const int MaxPasswordLength = 256;
     public const int MaxEmailLength = 254;
 
-    // Serialises refresh-token rotation so one token can never be redeemed twice concurrently.
-    private static readonly SemaphoreSlim RotationLock = new(1, 1);
-
     public async Task<AuthResponse> RegisterAsync(string email, string password, string clientAddress)
     {
         var normalized = ValidateEmail(email);
         ValidatePassword(password);
-        if (db.Users.Exists(u => u.Email == normalized))
+        if (accounts.FindByEmail(normalized) is not null)
         {
             await audit.RecordAsync(null, "auth.register", "", AuditOutcome.Failure, clientAddress, new Dictionary<string, string> { ["reason"] = "email already registered" });
             throw Problems.Conflict("an account with this email already exists: sign in with POST /api/login.");
@@ -30,15 +27,7 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
 
         var user = new UserRecord { Email = normalized, PasswordHash = await hasher.HashAsync(password), CreatedAt = Clock.NowMs() };
         var apiKey = OpaqueTokens.New(OpaqueTokens.ApiKeyPrefix);
-        try
-        {
-            db.InTransaction(() =>
-            {
-                db.Users.Insert(user);
-                db.ApiKeys.Insert(new ApiKeyRecord { UserId = user.Id, KeyHash = OpaqueTokens.Hash(apiKey), CreatedAt = user.CreatedAt });
-            });
-        }
-        catch (LiteException e) when (e.ErrorCode == LiteException.INDEX_DUPLICATE_KEY)
+        if (!accounts.TryCreate(user, new ApiKeyRecord { UserId = user.Id, KeyHash = OpaqueTokens.Hash(apiKey), CreatedAt = user.CreatedAt }))
         {
             // Lost a race with a concurrent registration of the same email.
             throw Problems.Conflict("an account with this email already exists: sign in with POST /api/login.");
@@ -62,7 +51,7 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
         // Throttled accounts cost no Argon2 at all: a guesser is stopped before the expensive part.
         if (throttle.RetryAfter(normalized) is { } wait)
             throw Problems.TooMany("too many failed sign-ins for this account; try again later.", wait);
-        var user = normalized.Length <= MaxEmailLength ? db.Users.FindOne(u => u.Email == normalized) : null;
+        var user = normalized.Length <= MaxEmailLength ? accounts.FindByEmail(normalized) : null;
         var valid = false;
         if (user is null) await hasher.BurnAsync(password);
         else valid = await hasher.VerifyAsync(password, user.PasswordHash);
@@ -86,43 +75,31 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
         if (string.IsNullOrWhiteSpace(refreshToken))
             throw Problems.Invalid("refreshToken is required: pass the refreshToken from your last login or refresh.");
 
-        await RotationLock.WaitAsync();
-        try
+        // Redeem is atomic: of two concurrent uses of one token, one is Redeemed and the other Reused.
+        var redemption = refreshTokens.Redeem(OpaqueTokens.Hash(refreshToken.Trim()), Clock.NowMs());
+        switch (redemption.Outcome)
         {
-            var record = db.RefreshTokens.FindById(OpaqueTokens.Hash(refreshToken.Trim()));
-            if (record is null)
+            case RefreshOutcome.NotFound:
                 throw Problems.Unauthenticated("refresh token is not valid: sign in again with POST /api/login.");
-
-            if (record.UsedAt is not null || record.Revoked)
-            {
-                // A second use means the token leaked: end every session descended from that sign-in.
-                var family = db.RefreshTokens.Find(t => t.FamilyId == record.FamilyId).ToList();
-                foreach (var member in family) member.Revoked = true;
-                db.RefreshTokens.Update(family);
-                await audit.RecordAsync(record.UserId, "auth.refresh", "", AuditOutcome.Denied, clientAddress,
+            case RefreshOutcome.Reused:
+                // A second use means the token leaked: its whole family (every session from that sign-in) is now revoked.
+                await audit.RecordAsync(redemption.Token!.UserId, "auth.refresh", "", AuditOutcome.Denied, clientAddress,
                     new Dictionary<string, string> { ["reason"] = "refresh token reused; session revoked" });
                 throw Problems.Unauthenticated("refresh token was already used: every token from that sign-in is now revoked; sign in again.");
-            }
-
-            if (record.ExpiresAt <= Clock.NowMs())
+            case RefreshOutcome.Expired:
                 throw Problems.Unauthenticated("refresh token has expired: sign in again with POST /api/login.");
+        }
 
-            var user = db.Users.FindById(record.UserId)
-                ?? throw Problems.Unauthenticated("refresh token is not valid: sign in again with POST /api/login.");
-            record.UsedAt = Clock.NowMs();
-            db.RefreshTokens.Update(record);
-            await audit.RecordAsync(user.Id, "auth.refresh", $"user/{user.Email}", AuditOutcome.Success, clientAddress);
-            return IssueTokens(user, record.FamilyId);
-        }
-        finally
-        {
-            RotationLock.Release();
-        }
+        var record = redemption.Token!;
+        var user = accounts.FindById(record.UserId)
+            ?? throw Problems.Unauthenticated("refresh token is not valid: sign in again with POST /api/login.");
+        await audit.RecordAsync(user.Id, "auth.refresh", $"user/{user.Email}", AuditOutcome.Success, clientAddress);
+        return IssueTokens(user, record.FamilyId);
     }
 
     public UserInfo Describe(Caller caller)
     {
-        var user = db.Users.FindById(caller.UserId)
+        var user = accounts.FindById(caller.UserId)
             ?? throw Problems.Unauthenticated("the account behind these credentials no longer exists.");
         return new UserInfo { Email = user.Email, CreatedAt = Clock.ToTimestamp(user.CreatedAt), AuthMethod = caller.AuthMethod };
     }
@@ -131,12 +108,8 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
     public async Task<RotateApiKeyResponse> RotateApiKeyAsync(Caller caller)
     {
         var apiKey = OpaqueTokens.New(OpaqueTokens.ApiKeyPrefix);
-        var replaced = 0;
-        db.InTransaction(() =>
-        {
-            replaced = db.ApiKeys.DeleteMany(k => k.UserId == caller.UserId);
-            db.ApiKeys.Insert(new ApiKeyRecord { UserId = caller.UserId, KeyHash = OpaqueTokens.Hash(apiKey), CreatedAt = Clock.NowMs() });
-        });
+        var replaced = accounts.ReplaceApiKeys(caller.UserId,
+            new ApiKeyRecord { UserId = caller.UserId, KeyHash = OpaqueTokens.Hash(apiKey), CreatedAt = Clock.NowMs() });
         await audit.RecordAsync(caller.UserId, "auth.key.rotate", $"user/{caller.Email}", AuditOutcome.Success, caller.ClientAddress,
             new Dictionary<string, string> { ["keys_replaced"] = replaced.ToString() });
         return new RotateApiKeyResponse { ApiKey = apiKey };
@@ -146,17 +119,8 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
     public async Task<RevokeAllCredentialsResponse> RevokeAllAsync(Caller caller)
     {
         var now = Clock.NowMs();
-        int keys = 0, refresh = 0;
-        db.InTransaction(() =>
-        {
-            keys = db.ApiKeys.DeleteMany(k => k.UserId == caller.UserId);
-            var tokens = db.RefreshTokens.Find(t => t.UserId == caller.UserId && !t.Revoked).ToList();
-            foreach (var t in tokens) t.Revoked = true;
-            refresh = db.RefreshTokens.Update(tokens);
-            var user = db.Users.FindById(caller.UserId) ?? throw Problems.Unauthenticated("the account behind these credentials no longer exists.");
-            user.TokensRevokedAt = now;
-            db.Users.Update(user);
-        });
+        var (keys, refresh) = accounts.RevokeAllCredentials(caller.UserId, now)
+            ?? throw Problems.Unauthenticated("the account behind these credentials no longer exists.");
         await audit.RecordAsync(caller.UserId, "auth.revoke_all", $"user/{caller.Email}", AuditOutcome.Success, caller.ClientAddress,
             new Dictionary<string, string> { ["api_keys"] = keys.ToString(), ["refresh_tokens"] = refresh.ToString() });
         return new RevokeAllCredentialsResponse
@@ -179,7 +143,7 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
         {
             return false;
         }
-        var user = db.Users.FindById(id);
+        var user = accounts.FindById(id);
         return user is not null && issuedAtMs >= user.TokensRevokedAt;
     }
 
@@ -188,15 +152,14 @@ public sealed partial class AccountService(Database db, JwtIssuer jwt, AuditLog 
     {
         if (!apiKey.StartsWith(OpaqueTokens.ApiKeyPrefix, StringComparison.Ordinal) || apiKey.Length > 128) return null;
         var hash = OpaqueTokens.Hash(apiKey);
-        var key = db.ApiKeys.FindOne(k => k.KeyHash == hash);
-        return key is null ? null : db.Users.FindById(key.UserId);
+        return accounts.FindByApiKeyHash(hash);
     }
 
     private AuthResponse IssueTokens(UserRecord user, string familyId)
     {
         var (token, expires) = jwt.Issue(user.Id.ToString(), user.Email);
         var refresh = OpaqueTokens.New(OpaqueTokens.RefreshTokenPrefix);
-        db.RefreshTokens.Insert(new RefreshTokenRecord
+        refreshTokens.Insert(new RefreshTokenRecord
         {
             Id = OpaqueTokens.Hash(refresh),
             UserId = user.Id,

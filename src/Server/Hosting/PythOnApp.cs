@@ -39,7 +39,7 @@ public static class PythOnApp
         services.AddGrpcReflection();
         services.AddPythOnHealthProbes();
 
-        services.AddSingleton<Database>();
+        services.AddPythOnStorage(builder.Configuration);
         services.AddSingleton<AuditLog>();
         services.AddSingleton<SecretStore>();
         services.AddSingleton<PackageList>();
@@ -68,7 +68,7 @@ public static class PythOnApp
     public static WebApplication UsePythOn(this WebApplication app)
     {
         // Open the store and the keys now, so a bad data directory fails the start, not the first request.
-        app.Services.GetRequiredService<Database>();
+        app.Services.GetRequiredService<IStorageHealth>();
         app.Services.GetRequiredService<SecretStore>();
         app.Services.GetRequiredService<JwtIssuer>();
         // And the agent addresses: a malformed or cleartext non-loopback address stops the start with its reason.

@@ -8,6 +8,9 @@ public sealed class PythOnOptions
     /// <summary>Where the LiteDB file and generated keys live. Relative paths are under the working directory.</summary>
     public string DataDirectory { get; set; } = "data";
 
+    /// <summary>The storage provider (LiteDB or PostgreSQL) and its connection.</summary>
+    public Storage.StorageOptions Storage { get; set; } = new();
+
     public JwtOptions Jwt { get; set; } = new();
 
     /// <summary>Base64 of 32 bytes; when unset a key is generated into the data directory (mode 0600).</summary>

@@ -17,14 +17,13 @@ public sealed partial class SecretStore : IDisposable
 {
     public const int MaxNameLength = 64;
     private static readonly AeadAlgorithm Aead = AeadAlgorithm.XChaCha20Poly1305;
-    private readonly Database _db;
+    private readonly ISecretRepository _secrets;
     private readonly LimitOptions _limits;
     private readonly Key _key;
-    private readonly Lock _writeLock = new();
 
-    public SecretStore(Database db, IOptions<PythOnOptions> options)
+    public SecretStore(ISecretRepository secrets, IOptions<PythOnOptions> options)
     {
-        _db = db;
+        _secrets = secrets;
         _limits = options.Value.Limits;
         var material = KeyFiles.LoadOrCreate(options.Value.FullDataDirectory, "secrets.key", options.Value.SecretsKey, Aead.KeySize, "PythOn:SecretsKey");
         _key = Key.Import(Aead, material.AsSpan(0, Aead.KeySize), KeyBlobFormat.RawSymmetricKey);
@@ -47,35 +46,24 @@ public sealed partial class SecretStore : IDisposable
         if (plaintext.Length > _limits.MaxSecretBytes)
             throw Problems.Invalid($"secret value is {plaintext.Length} bytes; the limit is {_limits.MaxSecretBytes} bytes.");
 
-        var id = RowId(userId, name);
         var nonce = new byte[Aead.NonceSize];
         System.Security.Cryptography.RandomNumberGenerator.Fill(nonce);
         var ciphertext = Aead.Encrypt(_key, nonce, AssociatedData(userId, name), plaintext);
 
-        // Count and insert together, so concurrent puts cannot pass the limit.
-        lock (_writeLock)
-        {
-            var now = Clock.NowMs();
-            var existing = _db.Secrets.FindById(id);
-            if (existing is null && _db.Secrets.Count(s => s.UserId == userId) >= _limits.MaxSecretsPerUser)
-                throw Problems.TooMany($"you have {_limits.MaxSecretsPerUser} secrets, the limit: delete one first.");
-            var record = existing ?? new SecretRecord { Id = id, UserId = userId, Name = name, CreatedAt = now };
-            record.Nonce = nonce;
-            record.Ciphertext = ciphertext;
-            record.UpdatedAt = now;
-            _db.Secrets.Upsert(record);
-            return record;
-        }
+        // The repository counts and writes in one step, so concurrent puts cannot pass the limit.
+        var now = Clock.NowMs();
+        var record = new SecretRecord { UserId = userId, Name = name, Nonce = nonce, Ciphertext = ciphertext, CreatedAt = now, UpdatedAt = now };
+        return _secrets.Put(record, _limits.MaxSecretsPerUser)
+            ?? throw Problems.TooMany($"you have {_limits.MaxSecretsPerUser} secrets, the limit: delete one first.");
     }
 
     public bool Delete(ObjectId userId, string name)
     {
         ValidateName(name);
-        return _db.Secrets.Delete(RowId(userId, name));
+        return _secrets.Delete(userId, name);
     }
 
-    public IReadOnlyList<SecretRecord> List(ObjectId userId) =>
-        _db.Secrets.Find(s => s.UserId == userId).OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
+    public IReadOnlyList<SecretRecord> List(ObjectId userId) => _secrets.List(userId);
 
     /// <summary>Every secret of a user in clear, for injection into a run. Never log the result.</summary>
     public IReadOnlyDictionary<string, string> Reveal(ObjectId userId)
@@ -91,8 +79,6 @@ public sealed partial class SecretStore : IDisposable
     }
 
     public void Dispose() => _key.Dispose();
-
-    private static string RowId(ObjectId userId, string name) => $"{userId}/{name}";
 
     private static byte[] AssociatedData(ObjectId userId, string name) => Encoding.UTF8.GetBytes($"pyth-on secret v1\n{userId}\n{name}");
 

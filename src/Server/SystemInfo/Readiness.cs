@@ -13,7 +13,7 @@ public sealed record ReadinessReport(bool Stopping, bool StorageWritable, bool A
 /// Computes readiness for GET /health/ready and grpc.health.v1. Probes are anonymous, so one answer is shared for a
 /// second: a flood of probes costs one storage write and one status call per agent per second, not one per probe.
 /// </summary>
-public sealed class Readiness(Database db, AgentConnections agents, IHostApplicationLifetime lifetime, ILogger<Readiness> log)
+public sealed class Readiness(IStorageHealth storage, AgentConnections agents, IHostApplicationLifetime lifetime, ILogger<Readiness> log)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -44,7 +44,7 @@ public sealed class Readiness(Database db, AgentConnections agents, IHostApplica
     {
         try
         {
-            db.ProbeWrite();
+            storage.ProbeWrite();
             return true;
         }
         catch (Exception e)

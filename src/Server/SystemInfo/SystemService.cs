@@ -11,7 +11,7 @@ using PythOn.Server.Storage;
 namespace PythOn.Server.SystemInfo;
 
 /// <summary>Health and Info; both are anonymous by their proto option (<c>anonymous: true</c>).</summary>
-public sealed class SystemService(Database db, AgentConnections agents, ModelSettings model, IOptions<PythOnOptions> options)
+public sealed class SystemService(IStorageHealth storage, AgentConnections agents, ModelSettings model, IOptions<PythOnOptions> options)
     : PythOn.Api.V1.System.SystemBase
 {
     public static readonly string Version =
@@ -90,7 +90,7 @@ public sealed class SystemService(Database db, AgentConnections agents, ModelSet
     {
         try
         {
-            return db.Ping() ? new ComponentHealth { Ok = true, Message = "ok" } : new ComponentHealth { Ok = false, Message = "storage did not answer" };
+            return storage.Ping() ? new ComponentHealth { Ok = true, Message = "ok" } : new ComponentHealth { Ok = false, Message = "storage did not answer" };
         }
         catch (Exception e)
         {

@@ -11,7 +11,7 @@ using PythOn.Server.Storage;
 namespace PythOn.Server.ZeroKnowledge;
 
 /// <summary>Stored zero-knowledge programs: checked for shape, kept as opaque bytes.</summary>
-public sealed partial class ZkCodeStore(Database db, IOptions<PythOnOptions> options)
+public sealed partial class ZkCodeStore(IZkCodeRepository programs, IOptions<PythOnOptions> options)
 {
     public const int MaxDescriptionLength = 1024;
     public const int MaxProgramsPerUser = 100;
@@ -40,38 +40,37 @@ public sealed partial class ZkCodeStore(Database db, IOptions<PythOnOptions> opt
             throw Problems.Invalid(e.Message);
         }
 
-        var id = RowId(userId, request.Name);
-        var existing = db.ZkCode.FindById(id);
-        if (existing is null && db.ZkCode.Count(z => z.UserId == userId) >= MaxProgramsPerUser)
-            throw Problems.TooMany($"you have {MaxProgramsPerUser} stored programs, the limit: delete one first.");
         var now = Clock.NowMs();
-        var record = existing ?? new ZkCodeRecord { Id = id, UserId = userId, Name = request.Name, CreatedAt = now };
-        record.Language = language;
-        record.Description = request.Description;
-        record.Salt = parts.Salt;
-        record.Nonce = parts.Nonce;
-        record.Ciphertext = parts.Ciphertext;
-        record.UpdatedAt = now;
-        db.ZkCode.Upsert(record);
-        return record;
+        var record = new ZkCodeRecord
+        {
+            UserId = userId,
+            Name = request.Name,
+            Language = language,
+            Description = request.Description,
+            Salt = parts.Salt,
+            Nonce = parts.Nonce,
+            Ciphertext = parts.Ciphertext,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        // The repository counts and writes in one step (a replacement keeps its CreatedAt).
+        return programs.Put(record, MaxProgramsPerUser)
+            ?? throw Problems.TooMany($"you have {MaxProgramsPerUser} stored programs, the limit: delete one first.");
     }
 
     public ZkCodeRecord? Find(ObjectId userId, string name)
     {
         ValidateName(name);
-        return db.ZkCode.FindById(RowId(userId, name));
+        return programs.Find(userId, name);
     }
 
     public bool Delete(ObjectId userId, string name)
     {
         ValidateName(name);
-        return db.ZkCode.Delete(RowId(userId, name));
+        return programs.Delete(userId, name);
     }
 
-    public IReadOnlyList<ZkCodeRecord> List(ObjectId userId) =>
-        db.ZkCode.Find(z => z.UserId == userId).OrderBy(z => z.Name, StringComparer.Ordinal).ToList();
-
-    private static string RowId(ObjectId userId, string name) => $"{userId}/{name}";
+    public IReadOnlyList<ZkCodeRecord> List(ObjectId userId) => programs.List(userId);
 
     [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
     private static partial Regex NameShape();

@@ -1,0 +1,89 @@
+using LiteDB;
+
+namespace PythOn.Server.Storage.LiteDb;
+
+/// <summary>
+/// The LiteDB file and its collections, shared by the LiteDB repositories. LiteDatabase is thread-safe; one instance
+/// per process, and one process per file (Direct mode): the repositories' locks make their read-then-write steps atomic.
+/// </summary>
+public sealed class LiteDatabaseFile : IDisposable
+{
+    public const string FileName = "pyth-on.db";
+    private readonly LiteDatabase _db;
+
+    public LiteDatabaseFile(string directory)
+    {
+        Hosting.DataDirectory.Ensure(directory);
+        Path = System.IO.Path.Combine(directory, FileName);
+        // Direct mode: this process owns the file. Every insert/update commits (and writes its log page)
+        // before it returns, so an acknowledged write survives kill -9.
+        // LiteDB's default mapper stores "" as null and trims strings; records hold exact values ("" included).
+        var mapper = new BsonMapper { EmptyStringToNull = false, TrimWhitespace = false };
+        _db = new LiteDatabase(new ConnectionString { Filename = Path, Connection = ConnectionType.Direct }, mapper);
+
+        // Owner-only, like the data directory: hashes and ciphertexts are nobody else's business.
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(Path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        Users.EnsureIndex(u => u.Email, unique: true);
+        ApiKeys.EnsureIndex(k => k.KeyHash, unique: true);
+        ApiKeys.EnsureIndex(k => k.UserId);
+        RefreshTokens.EnsureIndex(t => t.FamilyId);
+        RefreshTokens.EnsureIndex(t => t.UserId);
+        Secrets.EnsureIndex(s => s.UserId);
+        Packages.EnsureIndex(p => p.UserId);
+        Audit.EnsureIndex(a => a.UserId);
+        ZkCode.EnsureIndex(z => z.UserId);
+    }
+
+    public string Path { get; }
+
+    /// <summary>Held by every write of refresh tokens: redemption (its repository) and revocation (the account
+    /// repository's RevokeAllCredentials) read a row and write it back, so they must not interleave.</summary>
+    internal Lock RefreshTokenLock { get; } = new();
+
+    internal ILiteCollection<UserRecord> Users => _db.GetCollection<UserRecord>("users");
+    internal ILiteCollection<ApiKeyRecord> ApiKeys => _db.GetCollection<ApiKeyRecord>("api_keys");
+    internal ILiteCollection<RefreshTokenRecord> RefreshTokens => _db.GetCollection<RefreshTokenRecord>("refresh_tokens");
+    internal ILiteCollection<SecretRecord> Secrets => _db.GetCollection<SecretRecord>("secrets");
+    internal ILiteCollection<PackageRecord> Packages => _db.GetCollection<PackageRecord>("packages");
+    internal ILiteCollection<ZkCodeRecord> ZkCode => _db.GetCollection<ZkCodeRecord>("zk_code");
+    internal ILiteCollection<AuditRecord> Audit => _db.GetCollection<AuditRecord>("audit", BsonAutoId.Int64);
+
+    /// <summary>Runs several writes as one transaction (LiteDB transactions are per thread: keep it synchronous).</summary>
+    internal T InTransaction<T>(Func<T> work)
+    {
+        _db.BeginTrans();
+        try
+        {
+            var result = work();
+            _db.Commit();
+            return result;
+        }
+        catch
+        {
+            _db.Rollback();
+            throw;
+        }
+    }
+
+    internal void InTransaction(Action work) => InTransaction(() =>
+    {
+        work();
+        return 0;
+    });
+
+    /// <summary>A cheap read that fails when the file is unusable.</summary>
+    internal bool Ping() => _db.GetCollectionNames() is not null;
+
+    /// <summary>A write reaches the store and its directory (where LiteDB writes its log and checkpoints) takes a new
+    /// file. Throws with the reason when not.</summary>
+    internal void ProbeWrite()
+    {
+        _db.GetCollection("health_probe").Upsert(new BsonDocument { ["_id"] = 1, ["at"] = Clock.NowMs() });
+        var probe = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, ".write-probe");
+        File.WriteAllBytes(probe, []);
+        File.Delete(probe);
+    }
+
+    public void Dispose() => _db.Dispose();
+}

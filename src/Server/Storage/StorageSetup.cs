@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Options;
+using PythOn.Hosting;
+using PythOn.Server.Hosting;
+using PythOn.Server.Storage.LiteDb;
+
+namespace PythOn.Server.Storage;
+
+/// <summary>Registers the repositories of the provider chosen by PythOn:Storage:Provider.</summary>
+public static class StorageSetup
+{
+    public static IServiceCollection AddPythOnStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = configuration.GetSection($"{PythOnOptions.Section}:Storage").Get<StorageOptions>() ?? new StorageOptions();
+        // Checked while composing (exit 2 with the setting's name): the provider decides what gets registered at all.
+        if (string.Equals(options.Provider, StorageOptions.LiteDb, StringComparison.OrdinalIgnoreCase))
+            return services.AddLiteDbStorage();
+        if (!string.Equals(options.Provider, StorageOptions.PostgreSql, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidSettingException(
+                $"{PythOnOptions.Section}:Storage:Provider is '{options.Provider}': use {StorageOptions.LiteDb} or {StorageOptions.PostgreSql}.");
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+            throw new InvalidSettingException(
+                $"{PythOnOptions.Section}:Storage:ConnectionString is required when {PythOnOptions.Section}:Storage:Provider is {StorageOptions.PostgreSql}.");
+        // The lead wires services.AddPythOnPostgresStorage(options) here once the PostgreSQL provider is merged.
+        throw new InvalidSettingException("PostgreSQL storage is not built yet");
+    }
+
+    private static IServiceCollection AddLiteDbStorage(this IServiceCollection services)
+    {
+        services.AddSingleton(sp => new LiteDatabaseFile(sp.GetRequiredService<IOptions<PythOnOptions>>().Value.FullDataDirectory));
+        services.AddSingleton<IAccountRepository, LiteAccountRepository>();
+        services.AddSingleton<IRefreshTokenRepository, LiteRefreshTokenRepository>();
+        services.AddSingleton<ISecretRepository, LiteSecretRepository>();
+        services.AddSingleton<IPackageRepository, LitePackageRepository>();
+        services.AddSingleton<IZkCodeRepository, LiteZkCodeRepository>();
+        services.AddSingleton<IAuditRepository, LiteAuditRepository>();
+        services.AddSingleton<IStorageHealth, LiteStorageHealth>();
+        return services;
+    }
+}
