@@ -9,6 +9,9 @@ namespace PythOn.Server.Storage.LiteDb;
 public sealed class LiteDatabaseFile : IDisposable
 {
     public const string FileName = "pyth-on.db";
+
+    /// <summary>Keys and names compare byte for byte (as in PostgreSQL with C collation): "B" and "b" are two names.</summary>
+    private static readonly Collation Ordinal = new(System.Globalization.CultureInfo.InvariantCulture.LCID, System.Globalization.CompareOptions.Ordinal);
     private readonly LiteDatabase _db;
 
     public LiteDatabaseFile(string directory)
@@ -20,6 +23,10 @@ public sealed class LiteDatabaseFile : IDisposable
         // LiteDB's default mapper stores "" as null and trims strings; records hold exact values ("" included).
         var mapper = new BsonMapper { EmptyStringToNull = false, TrimWhitespace = false };
         _db = new LiteDatabase(new ConnectionString { Filename = Path, Connection = ConnectionType.Direct }, mapper);
+        // A file's collation is fixed when it is created (opening it with another one fails), and LiteDB's default
+        // ignores case: ids "{user}/B" and "{user}/b" were one row. So a file made with the default (every new file,
+        // and those of earlier versions) is rebuilt once; ignoring case → ordinal only splits keys, never merges them.
+        if (_db.Collation.ToString() != Ordinal.ToString()) _db.Rebuild(new LiteDB.Engine.RebuildOptions { Collation = Ordinal });
 
         // Owner-only, like the data directory: hashes and ciphertexts are nobody else's business.
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(Path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
