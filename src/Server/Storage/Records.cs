@@ -2,7 +2,8 @@ using LiteDB;
 
 namespace PythOn.Server.Storage;
 
-// LiteDB documents. Times are Unix milliseconds (UTC): LiteDB would hand DateTime back in local time.
+// Stored records, shared by every provider; ids keep LiteDB's ObjectId type (the only LiteDB type features use).
+// Times are Unix milliseconds (UTC): LiteDB would hand DateTime back in local time.
 
 public sealed class UserRecord
 {

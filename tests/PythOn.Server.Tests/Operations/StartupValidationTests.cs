@@ -32,6 +32,8 @@ public sealed class StartupValidationTests
     [InlineData("PythOn__RateLimits__UserPerMinute", "-1", "PythOn:RateLimits:UserPerMinute")]
     [InlineData("PythOn__ShutdownGraceSeconds", "-1", "PythOn:ShutdownGraceSeconds")]
     [InlineData("PythOn__Agents__0", "tcp:/agent", "PythOn:Agents")]
+    [InlineData("PythOn__Storage__Provider", "MongoDB", "PythOn:Storage:Provider is 'MongoDB': use LiteDB or PostgreSQL")]
+    [InlineData("PythOn__Storage__Provider", "PostgreSQL", "PythOn:Storage:ConnectionString is required when PythOn:Storage:Provider is PostgreSQL")]
     public async Task An_invalid_setting_stops_the_server_with_its_name(string variable, string value, string setting)
     {
         var (exitCode, output) = await StartWithAsync(variable, value);
