@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using PythOn.Server.Errors;
 using PythOn.Server.Hosting;
@@ -8,51 +7,33 @@ namespace PythOn.Server.Execution;
 /// <summary>
 /// Caps the runs one user has in progress at once (PythOn:Limits:MaxConcurrentRunsPerUser), so no user can hold every
 /// sandbox slot and starve the others. A run beyond the cap is refused at once with RESOURCE_EXHAUSTED (429) and a
-/// Retry-After, rather than queued: a queue would still let one user's backlog delay everyone's.
+/// Retry-After, rather than queued: a queue would still let one user's backlog delay everyone's. The places are counted
+/// by <see cref="IRunPlaces"/>: in memory, or in PostgreSQL when several replicas share the cap.
 /// </summary>
-public sealed class UserRunGate(IOptions<PythOnOptions> options)
+public sealed class UserRunGate(IRunPlaces places, IOptions<PythOnOptions> options)
 {
-    private readonly ConcurrentDictionary<string, int> _running = new();
-
     /// <summary>Takes one of the user's run places; dispose the lease when the run has ended.</summary>
     public IDisposable Enter(string userId)
     {
         var cap = Math.Max(1, options.Value.Limits.MaxConcurrentRunsPerUser);
-        while (true)
+        var place = places.TryTake(userId, cap, out var held);
+        if (place is null)
         {
-            var now = _running.GetValueOrDefault(userId);
-            if (now >= cap)
-            {
-                Telemetry.ServerTelemetry.RateLimited("runs_per_user");
-                throw Problems.TooMany($"you already have {now} runs in progress (the limit is {cap} at once); wait for one to finish.",
-                    TimeSpan.FromSeconds(1));
-            }
-            if (now == 0 ? _running.TryAdd(userId, 1) : _running.TryUpdate(userId, now + 1, now))
-                return new Lease(this, userId);
+            Telemetry.ServerTelemetry.RateLimited("runs_per_user");
+            throw Problems.TooMany($"you already have {held} runs in progress (the limit is {cap} at once); wait for one to finish.",
+                TimeSpan.FromSeconds(1));
         }
+        return new Lease(places, userId, place);
     }
 
-    /// <summary>Runs in progress for the user (for tests and status).</summary>
-    public int Running(string userId) => _running.GetValueOrDefault(userId);
-
-    private void Leave(string userId)
-    {
-        while (true)
-        {
-            var now = _running.GetValueOrDefault(userId);
-            if (now <= 1 ? _running.TryRemove(new KeyValuePair<string, int>(userId, now)) : _running.TryUpdate(userId, now - 1, now))
-                return;
-        }
-    }
-
-    private sealed class Lease(UserRunGate gate, string userId) : IDisposable
+    private sealed class Lease(IRunPlaces places, string userId, object place) : IDisposable
     {
         private int _disposed;
 
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
-                gate.Leave(userId);
+                places.Release(userId, place);
         }
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PythOn.Server.Agents;
 using PythOn.Server.Audit;
@@ -57,6 +58,10 @@ public static class PythOnApp
         services.AddPythOnGeneration();
         services.AddSingleton<ZkCodeStore>();
         services.AddSingleton<ZkFailureLimiter>();
+        // Coordination within one process; a shared-database storage provider registers its own before these.
+        services.TryAddSingleton<IRunPlaces, LocalRunPlaces>();
+        services.TryAddSingleton<IZkAttemptLedger, LocalZkAttemptLedger>();
+        services.TryAddSingleton<IInstallLocks, LocalInstallLocks>();
 
         services.AddPythOnOpenApi();
         services.AddPythOnAuthentication();

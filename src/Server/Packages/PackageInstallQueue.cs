@@ -11,11 +11,16 @@ namespace PythOn.Server.Packages;
 /// wins: an install started before a change never marks the changed list, and the change queues a new install
 /// that reads the list as it is then. Status per package: pending → installing → ready | failed (with the
 /// installer's message). When no agent is reachable the packages stay pending and the install is retried.
-/// A restarted server resumes lists left pending or installing.
+/// A restarted server resumes lists left pending or installing. Replicas sharing a database take the list's install lock
+/// (<see cref="IInstallLocks"/>) around each install, so a list is installed once, not once per replica; they also sweep
+/// for unfinished lists every RetrySeconds, which picks up a list whose installing replica died.
 /// </summary>
-public sealed class PackageInstallQueue(PackageList list, AgentInstalls installs, IOptions<PythOnOptions> options,
+public sealed class PackageInstallQueue(PackageList list, AgentInstalls installs, IInstallLocks locks, IOptions<PythOnOptions> options,
     ILogger<PackageInstallQueue> logger) : BackgroundService
 {
+    /// <summary>How soon a list locked by another replica is tried again (that replica may be installing an older list).</summary>
+    private static readonly TimeSpan BusyRetry = TimeSpan.FromSeconds(2);
+
     private readonly Channel<(ObjectId UserId, string Language)> _queue = Channel.CreateUnbounded<(ObjectId, string)>();
     private readonly Dictionary<string, Entry> _entries = [];
 
@@ -54,7 +59,31 @@ public sealed class PackageInstallQueue(PackageList list, AgentInstalls installs
     {
         foreach (var (userId, language) in list.Unfinished()) Enqueue(userId, language);
         var workers = Enumerable.Range(0, Math.Max(1, options.Value.Packages.InstallWorkers)).Select(_ => WorkAsync(stoppingToken));
+        if (locks.Shared) workers = workers.Append(SweepAsync(stoppingToken));
         await Task.WhenAll(workers);
+    }
+
+    /// <summary>Shared database only: lists left pending or installing by a replica that died are installed here.</summary>
+    private async Task SweepAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, options.Value.Packages.RetrySeconds)));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    foreach (var (userId, language) in list.Unfinished()) Enqueue(userId, language);
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogWarning(e, "Looking for unfinished package lists failed; trying again in {Seconds} s", options.Value.Packages.RetrySeconds);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
     }
 
     private async Task WorkAsync(CancellationToken stoppingToken)
@@ -72,7 +101,7 @@ public sealed class PackageInstallQueue(PackageList list, AgentInstalls installs
                     entry.Running = true;
                     generation = entry.Generation;
                 }
-                var retry = false;
+                TimeSpan? retry = null;
                 try
                 {
                     retry = await InstallAsync(userId, language, () => IsCurrent(key, generation), stoppingToken);
@@ -80,7 +109,7 @@ public sealed class PackageInstallQueue(PackageList list, AgentInstalls installs
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
                     logger.LogError(e, "Installing the {Language} packages of user {User} failed unexpectedly", language, userId);
-                    retry = true;
+                    retry = RetryDelay;
                 }
                 lock (_entries)
                 {
@@ -92,12 +121,12 @@ public sealed class PackageInstallQueue(PackageList list, AgentInstalls installs
                         entry.Queued = true;
                         _queue.Writer.TryWrite((userId, language));
                     }
-                    else if (!retry)
+                    else if (retry is null)
                     {
                         _entries.Remove(key);
                     }
                 }
-                if (retry) _ = RetryLaterAsync(userId, language, stoppingToken);
+                if (retry is { } delay) _ = RetryLaterAsync(userId, language, delay, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -105,11 +134,13 @@ public sealed class PackageInstallQueue(PackageList list, AgentInstalls installs
         }
     }
 
-    private async Task RetryLaterAsync(ObjectId userId, string language, CancellationToken stoppingToken)
+    private TimeSpan RetryDelay => TimeSpan.FromSeconds(Math.Max(1, options.Value.Packages.RetrySeconds));
+
+    private async Task RetryLaterAsync(ObjectId userId, string language, TimeSpan delay, CancellationToken stoppingToken)
     {
         try
         {
-            await Task.Delay(TimeSpan.FromSeconds(Math.Max(1, options.Value.Packages.RetrySeconds)), stoppingToken);
+            await Task.Delay(delay, stoppingToken);
             Enqueue(userId, language);
         }
         catch (OperationCanceledException)
@@ -122,11 +153,17 @@ public sealed class PackageInstallQueue(PackageList list, AgentInstalls installs
         lock (_entries) return _entries.TryGetValue(key, out var e) && e.Generation == generation;
     }
 
-    /// <summary>Installs the list as it is now; true when it should be retried later (no agent answered).</summary>
-    private async Task<bool> InstallAsync(ObjectId userId, string language, Func<bool> isCurrent, CancellationToken stoppingToken)
+    /// <summary>
+    /// Installs the list as it is now; returns when to try again (no agent answered, or another replica holds the list),
+    /// or null when done.
+    /// </summary>
+    private async Task<TimeSpan?> InstallAsync(ObjectId userId, string language, Func<bool> isCurrent, CancellationToken stoppingToken)
     {
+        using var installLock = locks.TryLock(userId, language);
+        if (installLock is null) return BusyRetry;
         var rows = list.List(userId, language);
-        if (rows.Count == 0) return false;
+        // Nothing left to do when another replica installed this list meanwhile.
+        if (!rows.Any(r => r.Status is PackageStates.Pending or PackageStates.Installing)) return null;
         var installed = rows.ToDictionary(r => r.Name, r => r.Requirement);
         void Mark(Func<Storage.PackageRecord, (string, string)> outcome)
         {
@@ -143,22 +180,22 @@ public sealed class PackageInstallQueue(PackageList list, AgentInstalls installs
                 logger.LogInformation("Installed {Count} {Language} package(s) of user {User} ({Resolved} resolved, store {Store})",
                     rows.Count, language, userId, ready.Resolved.Count, ready.StoreId);
                 Mark(_ => (PackageStates.Ready, ""));
-                return false;
+                return null;
             case InstallOutcome.Failed failed:
                 logger.LogInformation("The {Language} packages of user {User} failed to install: {Message}", language, userId, failed.Message);
                 Mark(row => (PackageStates.Failed, Mentions(failed.Message, row)
                     ? failed.Message
                     : $"not installed: the install of your {language} list failed because of another package: {failed.Message}"));
-                return false;
+                return null;
             case InstallOutcome.StillInstalling:
                 Mark(row => (PackageStates.Failed,
                     $"the install did not finish within {options.Value.Packages.InstallWaitSeconds} s (PythOn:Packages:InstallWaitSeconds)"));
-                return false;
+                return null;
             default:
                 logger.LogWarning("No sandbox agent answered to install the {Language} packages of user {User}; retrying in {Seconds} s",
                     language, userId, options.Value.Packages.RetrySeconds);
                 Mark(_ => (PackageStates.Pending, ""));
-                return true;
+                return RetryDelay;
         }
     }
 

@@ -17,7 +17,7 @@ public sealed class ZkFailureLimiterTests
     private readonly ManualClock _clock = new();
     private readonly ObjectId _user = ObjectId.NewObjectId();
 
-    private ZkFailureLimiter Limiter() => new(_clock);
+    private ZkFailureLimiter Limiter() => new(new LocalZkAttemptLedger(_clock));
 
     private static void Fail(ZkFailureLimiter limiter, ObjectId user, string name)
     {
