@@ -20,6 +20,13 @@ public static class StorageSetup
         if (string.IsNullOrWhiteSpace(options.ConnectionString))
             throw new InvalidSettingException(
                 $"{PythOnOptions.Section}:Storage:ConnectionString is required when {PythOnOptions.Section}:Storage:Provider is {StorageOptions.PostgreSql}.");
+        // Replicas on one database must share their keys: a key generated per data directory would leave secrets stored by
+        // one replica undecryptable on the others, and tokens signed by one refused by the others.
+        foreach (var (key, what) in new[] { ("SecretsKey", "decrypt the same secrets"), ("Jwt:SigningKey", "accept each other's tokens") })
+            if (string.IsNullOrWhiteSpace(configuration[$"{PythOnOptions.Section}:{key}"]))
+                throw new InvalidSettingException(
+                    $"{PythOnOptions.Section}:{key} is required when {PythOnOptions.Section}:Storage:Provider is {StorageOptions.PostgreSql}: " +
+                    $"every replica must {what}; set the same base64 key of 32 bytes on each.");
         // The lead wires services.AddPythOnPostgresStorage(options) here once the PostgreSQL provider is merged.
         throw new InvalidSettingException("PostgreSQL storage is not built yet");
     }

@@ -7,18 +7,22 @@ namespace PythOn.Server.Tests.Operations;
 [Trait(Tier.Name, Tier.Fast)]
 public sealed class StartupValidationTests
 {
-    private static async Task<(int ExitCode, string Output)> StartWithAsync(string setting, string value)
+    private static Task<(int ExitCode, string Output)> StartWithAsync(string setting, string value) =>
+        StartWithAsync(new Dictionary<string, string> { [setting] = value });
+
+    private static async Task<(int ExitCode, string Output)> StartWithAsync(IReadOnlyDictionary<string, string> settings)
     {
         var data = TempDirectories.Create("validation");
         try
         {
-            return await ProcessToExit.RunAsync(ServerBuild.Locate(), new Dictionary<string, string>
+            var environment = new Dictionary<string, string>
             {
                 ["PythOn__DataDirectory"] = data,
                 ["Kestrel__Endpoints__Rest__Url"] = "http://127.0.0.1:0",
                 ["Kestrel__Endpoints__Grpc__Url"] = "http://127.0.0.1:0",
-                [setting] = value,
-            }, TimeSpan.FromSeconds(60));
+            };
+            foreach (var (name, value) in settings) environment[name] = value;
+            return await ProcessToExit.RunAsync(ServerBuild.Locate(), environment, TimeSpan.FromSeconds(60));
         }
         finally
         {
@@ -41,6 +45,28 @@ public sealed class StartupValidationTests
         Assert.Equal(2, exitCode);
         Assert.Contains(setting, output);
         Assert.DoesNotContain("Now listening", output);
+    }
+
+    [Theory]
+    [InlineData("PythOn:SecretsKey")]
+    [InlineData("PythOn:Jwt:SigningKey")]
+    public async Task PostgreSQL_storage_without_a_shared_key_stops_the_server_naming_the_key(string missing)
+    {
+        var key = Convert.ToBase64String(new byte[32]);
+        var settings = new Dictionary<string, string>
+        {
+            ["PythOn__Storage__Provider"] = "PostgreSQL",
+            ["PythOn__Storage__ConnectionString"] = "Host=127.0.0.1;Port=1;Username=nobody;Password=hunter2-not-shown",
+            ["PythOn__SecretsKey"] = key,
+            ["PythOn__Jwt__SigningKey"] = key,
+        };
+        settings.Remove(missing.Replace(":", "__"));
+
+        var (exitCode, output) = await StartWithAsync(settings);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains($"{missing} is required when PythOn:Storage:Provider is PostgreSQL", output);
+        Assert.DoesNotContain("hunter2-not-shown", output);
     }
 
     [Fact]
