@@ -223,24 +223,12 @@ public sealed class TelemetryTests(TelemetryFixture fx) : IClassFixture<Telemetr
         }
     }
 
-    private async Task<string> ScrapeAsync()
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
-        request.Headers.Add("x-operator-key", TelemetryFixture.OperatorKey);
-        using var response = await fx.Rest.Http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode}: {text}");
-        return text;
-    }
+    private Task<string> ScrapeAsync() => MetricsScrape.ScrapeAsync(fx.Rest.Http, TelemetryFixture.OperatorKey);
 
     private static double RunsCounted(string scrape, string language, string outcome) =>
         Counted(scrape, "pyth_on_runs_total", $"pyth_on_language=\"{language}\"", $"pyth_on_run_outcome=\"{outcome}\"");
 
-    /// <summary>The sum of a Prometheus series over the lines whose labels contain all of <paramref name="labels"/>.</summary>
-    private static double Counted(string scrape, string metric, params string[] labels) =>
-        scrape.Split('\n')
-            .Where(l => l.StartsWith(metric + "{", StringComparison.Ordinal) && labels.All(l.Contains))
-            .Sum(l => double.Parse(l[(l.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
+    private static double Counted(string scrape, string metric, params string[] labels) => MetricsScrape.Counted(scrape, metric, labels);
 
     private bool ExportedBy(string service, string path) => fx.Receiver.Bodies(path).Any(b => Has(b, service));
 
