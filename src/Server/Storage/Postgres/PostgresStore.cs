@@ -44,10 +44,10 @@ public sealed class PostgresStore : IDisposable
         {
             // The parser's message may quote a value, and a value may be the password.
             throw new InvalidSettingException($"{Setting} is not a valid PostgreSQL connection string " +
-                "(expected e.g. Host=db;Port=5432;Database=pythOn;Username=pythOn;Password=...).");
+                "(expected e.g. Host=db;Port=5432;Database=pyth_on;Username=pyth_on;Password=...).");
         }
         if (string.IsNullOrWhiteSpace(builder.Host))
-            throw new InvalidSettingException($"{Setting} names no Host (e.g. Host=db;Port=5432;Database=pythOn;Username=pythOn;Password=...).");
+            throw new InvalidSettingException($"{Setting} names no Host (e.g. Host=db;Port=5432;Database=pyth_on;Username=pyth_on;Password=...).");
 
         var where = $"{builder.Host}:{builder.Port}, database {builder.Database ?? builder.Username}, user {builder.Username}";
         var store = new PostgresStore(new NpgsqlDataSourceBuilder(builder.ConnectionString).Build(), where);

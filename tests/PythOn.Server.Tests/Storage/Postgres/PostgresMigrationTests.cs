@@ -66,4 +66,37 @@ public sealed class PostgresMigrationTests
         Assert.Contains($"schema version {newer}, newer than this server's {PostgresMigrations.Latest}", refused.Message);
         Assert.Equal(newer, await database.ScalarAsync<int>("SELECT max(version) FROM schema_version"));
     }
+
+    [Fact]
+    public async Task A_role_that_only_owns_its_database_can_migrate_it()
+    {
+        var admin = await PostgresDatabase.ServerConnectionStringAsync();
+        var name = $"pythontest_owner_{Guid.NewGuid():N}";
+        var password = Guid.NewGuid().ToString("N");
+        await Admin(admin, $"CREATE ROLE {name} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{password}'");
+        try
+        {
+            await Admin(admin, $"CREATE DATABASE {name} OWNER {name}");
+            var owner = new NpgsqlConnectionStringBuilder(admin) { Database = name, Username = name, Password = password };
+
+            using (PostgresStore.Connect(owner.ConnectionString)) { }
+
+            await using var connection = new NpgsqlConnection(owner.ConnectionString);
+            await connection.OpenAsync();
+            Assert.Equal(PostgresMigrations.Latest, PostgresMigrations.Current(connection));
+        }
+        finally
+        {
+            await Admin(admin, $"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            await Admin(admin, $"DROP ROLE IF EXISTS {name}");
+        }
+    }
+
+    private static async Task Admin(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
 }
