@@ -25,13 +25,13 @@ public sealed class PostgresAccountRepository(PostgresStore store) : IAccountRep
         return true;
     });
 
-    public UserRecord? FindByEmail(string email) =>
+    public UserRecord? FindByEmail(string email) => PostgresStore.Unstorable(email) ? null :
         FindUser($"SELECT {UserColumns} FROM users u WHERE u.email = @value", email);
 
     public UserRecord? FindById(ObjectId userId) =>
         FindUser($"SELECT {UserColumns} FROM users u WHERE u.id = @value", PostgresStore.Text(userId));
 
-    public UserRecord? FindByApiKeyHash(string keyHash) =>
+    public UserRecord? FindByApiKeyHash(string keyHash) => PostgresStore.Unstorable(keyHash) ? null :
         FindUser($"SELECT {UserColumns} FROM users u JOIN api_keys k ON k.user_id = u.id WHERE k.key_hash = @value", keyHash);
 
     public int ReplaceApiKeys(ObjectId userId, ApiKeyRecord newKey) => store.InTransaction((connection, transaction) =>

@@ -37,11 +37,12 @@ public sealed class PostgresAuditRepository(PostgresStore store) : IAuditReposit
                 command.Parameters.Add(new NpgsqlParameter("user", NpgsqlDbType.Text)
                     { Value = entry.UserId is { } user ? PostgresStore.Text(user) : DBNull.Value });
                 command.Parameters.AddWithValue("time", entry.Time);
-                command.Parameters.AddWithValue("action", entry.Action);
-                command.Parameters.AddWithValue("resource", entry.Resource);
-                command.Parameters.AddWithValue("outcome", entry.Outcome);
-                command.Parameters.AddWithValue("client", entry.ClientAddress);
-                command.Parameters.AddWithValue("details", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(entry.Details));
+                command.Parameters.AddWithValue("action", Storable(entry.Action));
+                command.Parameters.AddWithValue("resource", Storable(entry.Resource));
+                command.Parameters.AddWithValue("outcome", Storable(entry.Outcome));
+                command.Parameters.AddWithValue("client", Storable(entry.ClientAddress));
+                command.Parameters.AddWithValue("details", NpgsqlDbType.Jsonb,
+                    JsonSerializer.Serialize(entry.Details.ToDictionary(d => Storable(d.Key), d => Storable(d.Value))));
                 batch.BatchCommands.Add(command);
             }
             var assigned = new List<long>(entries.Count);
@@ -55,6 +56,12 @@ public sealed class PostgresAuditRepository(PostgresStore store) : IAuditReposit
         // Ids are set only once the entries are committed.
         for (var i = 0; i < entries.Count; i++) entries[i].Id = ids[i];
     }
+
+    /// <summary>
+    /// An audit entry is never lost to its text: U+0000, which PostgreSQL text and jsonb cannot hold (a caller's
+    /// input can carry one into a resource or detail), is stored as U+FFFD.
+    /// </summary>
+    private static string Storable(string value) => value.Replace('\0', '\uFFFD');
 
     public IReadOnlyList<AuditRecord> Page(ObjectId userId, long? beforeId, int count)
     {

@@ -25,6 +25,7 @@ public sealed class PostgresPackageRepository(PostgresStore store) : IPackageRep
 
     public IReadOnlyList<PackageRecord> List(ObjectId userId, string? language = null)
     {
+        if (PostgresStore.Unstorable(language)) return [];
         using var connection = store.Open();
         using var command = new NpgsqlCommand(
             $"SELECT {Columns} FROM packages WHERE user_id = @user" + (language is null ? "" : " AND language = @language"), connection);
@@ -68,6 +69,7 @@ public sealed class PostgresPackageRepository(PostgresStore store) : IPackageRep
 
     public bool Remove(ObjectId userId, string language, string name)
     {
+        if (PostgresStore.Unstorable(language) || PostgresStore.Unstorable(name)) return false;
         using var connection = store.Open();
         using var command = new NpgsqlCommand(
             "DELETE FROM packages WHERE user_id = @user AND language = @language AND name = @name", connection);

@@ -27,6 +27,7 @@ public sealed class PostgresRefreshTokenRepository(PostgresStore store) : IRefre
 
     public RefreshRedemption Redeem(string tokenHash, long now)
     {
+        if (PostgresStore.Unstorable(tokenHash)) return new RefreshRedemption(RefreshOutcome.NotFound, null);
         using var connection = store.Open();
 
         // The only path to Redeemed: at most one caller's UPDATE matches the unused row.

@@ -43,6 +43,7 @@ public sealed class PostgresSecretRepository(PostgresStore store) : ISecretRepos
 
     public bool Delete(ObjectId userId, string name)
     {
+        if (PostgresStore.Unstorable(name)) return false;
         using var connection = store.Open();
         using var command = new NpgsqlCommand("DELETE FROM secrets WHERE user_id = @user AND name = @name", connection);
         command.Parameters.AddWithValue("user", PostgresStore.Text(userId));

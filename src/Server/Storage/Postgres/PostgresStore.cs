@@ -110,6 +110,12 @@ public sealed class PostgresStore : IDisposable
         command.ExecuteNonQuery();
     }
 
+    /// <summary>
+    /// PostgreSQL text cannot hold U+0000, so no stored value contains one: a lookup by such a key answers "absent"
+    /// without asking (instead of failing), as LiteDB would for a key it does not have.
+    /// </summary>
+    public static bool Unstorable(string? value) => value is not null && value.Contains('\0');
+
     public static string Text(ObjectId id) => id.ToString();
 
     public static ObjectId Id(string hex) => new(hex);

@@ -48,6 +48,7 @@ public sealed class PostgresZkCodeRepository(PostgresStore store) : IZkCodeRepos
 
     public ZkCodeRecord? Find(ObjectId userId, string name)
     {
+        if (PostgresStore.Unstorable(name)) return null;
         using var connection = store.Open();
         using var command = new NpgsqlCommand($"SELECT {Columns} FROM zk_code WHERE user_id = @user AND name = @name", connection);
         command.Parameters.AddWithValue("user", PostgresStore.Text(userId));
@@ -57,6 +58,7 @@ public sealed class PostgresZkCodeRepository(PostgresStore store) : IZkCodeRepos
 
     public bool Delete(ObjectId userId, string name)
     {
+        if (PostgresStore.Unstorable(name)) return false;
         using var connection = store.Open();
         using var command = new NpgsqlCommand("DELETE FROM zk_code WHERE user_id = @user AND name = @name", connection);
         command.Parameters.AddWithValue("user", PostgresStore.Text(userId));
