@@ -30,7 +30,17 @@ public sealed class PostgresDatabase : IAsyncDisposable
     {
         var server = await Server.Value;
         var name = $"pythontest_{Guid.NewGuid():N}";
-        await ExecuteAsync(server, $"CREATE DATABASE {name}");
+        try
+        {
+            await ExecuteAsync(server, $"CREATE DATABASE {name}");
+        }
+        catch (NpgsqlException e)
+        {
+            var at = new NpgsqlConnectionStringBuilder(server);
+            throw new InvalidOperationException($"the tests' PostgreSQL at {at.Host}:{at.Port} (" +
+                (Environment.GetEnvironmentVariable("PYTHON_TEST_POSTGRES") is { Length: > 0 } ? "PYTHON_TEST_POSTGRES" : "scripts/ensure-postgres.sh") +
+                $") cannot create a database: {e.Message}", e);
+        }
         var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
         return new PostgresDatabase(name, connectionString);
     }
