@@ -8,7 +8,7 @@ namespace PythOn.TestSupport;
 /// PYTHON_TEST_POSTGRES connection string (a superuser or a role that may create databases). A test that needs
 /// PostgreSQL fails with the script's output when it cannot be had: these tests never skip.
 /// </summary>
-public sealed class PostgresDatabase : IAsyncDisposable
+public sealed class PostgresDatabase : IDisposable, IAsyncDisposable
 {
     private static readonly Lazy<Task<string>> Server = new(FindServerAsync);
 
@@ -25,6 +25,9 @@ public sealed class PostgresDatabase : IAsyncDisposable
 
     /// <summary>The cluster's administrative connection string (database postgres).</summary>
     public static Task<string> ServerConnectionStringAsync() => Server.Value;
+
+    /// <summary><see cref="CreateAsync"/> for synchronous fixtures (a contract's per-test store).</summary>
+    public static PostgresDatabase Create() => Task.Run(CreateAsync).GetAwaiter().GetResult();
 
     public static async Task<PostgresDatabase> CreateAsync()
     {
@@ -56,6 +59,8 @@ public sealed class PostgresDatabase : IAsyncDisposable
         await using var command = new NpgsqlCommand(sql, connection);
         return (T)(await command.ExecuteScalarAsync())!;
     }
+
+    public void Dispose() => Task.Run(async () => await DisposeAsync()).GetAwaiter().GetResult();
 
     public async ValueTask DisposeAsync()
     {

@@ -11,7 +11,7 @@ public sealed class PostgresAtomicityTests(PostgresStorageFixture fixture) : ICl
 {
     private const int Attempts = 16;
 
-    private readonly PostgresStorage.Repositories[] _replicas = [fixture.Storage.Repos, fixture.Storage.Replica()];
+    private readonly PostgresStorage.Repositories[] _replicas = [fixture.Storage.First, fixture.SecondReplica];
 
     [Fact]
     public async Task Concurrent_redemptions_of_one_token_on_two_replicas_redeem_it_exactly_once()

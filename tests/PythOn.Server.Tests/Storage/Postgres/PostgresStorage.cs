@@ -5,40 +5,62 @@ namespace PythOn.Server.Tests.Storage.Postgres;
 
 /// <summary>
 /// Every repository of the PostgreSQL provider over a fresh, migrated database (dropped on dispose): what a contract
-/// test's factory hands out. <see cref="Replica"/> opens one more server's view of the same database.
+/// test's per-test store is. <see cref="Replica"/> opens another server's view of the same database.
 /// </summary>
-public sealed class PostgresStorage : IAsyncDisposable
+public sealed class PostgresStorage : IDisposable, IAsyncDisposable
 {
     private readonly List<PostgresStore> _stores = [];
 
-    private PostgresStorage(PostgresDatabase database) => Database = database;
+    private PostgresStorage(PostgresDatabase database)
+    {
+        Database = database;
+        First = Replica(); // connects and migrates
+    }
 
     public PostgresDatabase Database { get; }
 
-    public static async Task<PostgresStorage> CreateAsync()
-    {
-        var storage = new PostgresStorage(await PostgresDatabase.CreateAsync());
-        storage.Repos = storage.Replica(); // migrates
-        return storage;
-    }
+    public static PostgresStorage Create() => new(PostgresDatabase.Create());
 
-    /// <summary>The repositories of the first replica.</summary>
-    public Repositories Repos { get; private set; } = null!;
+    public static async Task<PostgresStorage> CreateAsync() => new(await PostgresDatabase.CreateAsync());
+
+    /// <summary>The repositories below, as the first replica.</summary>
+    public Repositories First { get; }
+
+    public IAccountRepository Accounts => First.Accounts;
+    public IRefreshTokenRepository RefreshTokens => First.RefreshTokens;
+    public ISecretRepository Secrets => First.Secrets;
+    public IPackageRepository Packages => First.Packages;
+    public IZkCodeRepository ZkCode => First.ZkCode;
+    public IAuditRepository Audit => First.Audit;
+    public IStorageHealth Health => First.Health;
 
     /// <summary>Another replica: its own connection pool on the same database, as a second server process would have.</summary>
     public Repositories Replica()
     {
         var store = PostgresStore.Connect(Database.ConnectionString);
-        _stores.Add(store);
+        lock (_stores) _stores.Add(store);
         return new Repositories(store);
+    }
+
+    public void Dispose()
+    {
+        DisposeStores();
+        Database.Dispose();
     }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var store in _stores) store.Dispose();
+        DisposeStores();
         await Database.DisposeAsync();
     }
 
+    private void DisposeStores()
+    {
+        lock (_stores)
+            foreach (var store in _stores) store.Dispose();
+    }
+
+    /// <summary>One replica's repositories.</summary>
     public sealed class Repositories(PostgresStore store)
     {
         public IAccountRepository Accounts { get; } = new PostgresAccountRepository(store);
@@ -54,7 +76,12 @@ public sealed class PostgresStorage : IAsyncDisposable
 /// <summary>One fresh PostgreSQL database per test class (xunit class fixture).</summary>
 public sealed class PostgresStorageFixture : IAsyncLifetime
 {
+    private PostgresStorage.Repositories? _secondReplica;
+
     public PostgresStorage Storage { get; private set; } = null!;
+
+    /// <summary>A second replica on the class's database, one for all its tests.</summary>
+    public PostgresStorage.Repositories SecondReplica => _secondReplica ??= Storage.Replica();
 
     public async Task InitializeAsync() => Storage = await PostgresStorage.CreateAsync();
 

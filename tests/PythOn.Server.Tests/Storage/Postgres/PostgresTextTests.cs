@@ -9,7 +9,7 @@ namespace PythOn.Server.Tests.Storage.Postgres;
 /// </summary>
 public sealed class PostgresTextTests(PostgresStorageFixture fixture) : IClassFixture<PostgresStorageFixture>
 {
-    private readonly PostgresStorage.Repositories _repos = fixture.Storage.Repos;
+    private readonly PostgresStorage _repos = fixture.Storage;
 
     [Fact]
     public void A_key_with_a_NUL_character_is_absent_from_every_store()
