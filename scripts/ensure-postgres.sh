@@ -64,7 +64,8 @@ BIN="$(pg_bin)"
 
 if [ ! -f "$DATA/PG_VERSION" ]; then
   log "creating a test cluster in $DATA (port $PG_PORT, $("$BIN/postgres" --version))"
-  rm -rf "$PG_DIR"
+  # Only what this script made goes: never the whole of a directory someone named in PYTHON_PG_DIR.
+  rm -rf "$DATA" "$SOCKET" "$CONNECTION"
   mkdir -p "$DATA" "$SOCKET"
   password="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
   printf '%s\n' "$password" >"$PG_DIR/password"
