@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test against real parts: installs and starts Docker when missing, installs Debian's chromium (for the
+# Runs every test against real parts: installs and starts Docker when missing, starts a throwaway PostgreSQL cluster
+# for the PostgreSQL storage tests (scripts/ensure-postgres.sh; installs Debian's postgresql when missing), installs Debian's chromium (for the
 # API reference page's browser tests, scripts/ensure-chromium.sh) when missing, proves that both images build from
 # an empty cache (scripts/check-cold-image-build.sh), builds the sandbox runtime image and the package installer
 # image when missing, builds the solution and runs all xunit projects, then the deployment checks
@@ -8,7 +9,7 @@
 #
 #   ./test.sh           everything; the CI command (.ci/run)
 #   ./test.sh --fast    only the classes marked [Trait(Tier.Name, Tier.Fast)] (tests/PythOn.TestSupport/Tier.cs):
-#                       no Docker, no browser, no images, no root, no deployment checks. Docker is made unreachable for them,
+#                       no Docker, no PostgreSQL, no browser, no images, no root, no deployment checks. Docker is made unreachable for them,
 #                       so one that needs it fails.
 # Further arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~SecretMasker").
 set -euo pipefail
@@ -23,6 +24,7 @@ fi
 ./scripts/ensure-dotnet.sh
 if [ "$fast" = false ]; then
   ./scripts/ensure-docker.sh
+  ./scripts/ensure-postgres.sh >/dev/null   # the PostgreSQL storage tests; stops test.sh when it cannot start
   ./scripts/ensure-chromium.sh   # the API reference page's browser tests
   # First the cold path (empty cache, as on a fresh machine), then the images the tests use (cached rootfs).
   ./scripts/check-cold-image-build.sh

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using PythOn.Hosting;
 using PythOn.Server.Hosting;
 using PythOn.Server.Storage.LiteDb;
+using PythOn.Server.Storage.Postgres;
 
 namespace PythOn.Server.Storage;
 
@@ -27,8 +28,7 @@ public static class StorageSetup
                 throw new InvalidSettingException(
                     $"{PythOnOptions.Section}:{key} is required when {PythOnOptions.Section}:Storage:Provider is {StorageOptions.PostgreSql}: " +
                     $"every replica must {what}; set the same base64 key of 32 bytes on each.");
-        // The lead wires services.AddPythOnPostgresStorage(options) here once the PostgreSQL provider is merged.
-        throw new InvalidSettingException("PostgreSQL storage is not built yet");
+        return services.AddPythOnPostgresStorage(options.ConnectionString);
     }
 
     private static IServiceCollection AddLiteDbStorage(this IServiceCollection services)

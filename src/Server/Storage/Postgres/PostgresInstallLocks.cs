@@ -10,21 +10,21 @@ namespace PythOn.Server.Storage.Postgres;
 /// An operator's idle_in_transaction_session_timeout shorter than an install would end the lock early (then a second
 /// replica may install the same list again: wasted work, never a wrong status).
 /// </summary>
-public sealed class PostgresInstallLocks(NpgsqlDataSource data) : IInstallLocks
+public sealed class PostgresInstallLocks(PostgresStore store) : IInstallLocks
 {
     public bool Shared => true;
 
     public IDisposable? TryLock(ObjectId userId, string language)
     {
         // Committed on its own first: an uncommitted insert would make other replicas wait on it instead of skipping.
-        using (var ensure = data.CreateCommand("INSERT INTO package_install_locks (user_id, language) VALUES ($1, $2) ON CONFLICT DO NOTHING"))
+        using (var ensure = store.DataSource.CreateCommand("INSERT INTO package_install_locks (user_id, language) VALUES ($1, $2) ON CONFLICT DO NOTHING"))
         {
             ensure.Parameters.Add(new NpgsqlParameter { Value = userId.ToString() });
             ensure.Parameters.Add(new NpgsqlParameter { Value = language });
             ensure.ExecuteNonQuery();
         }
 
-        var connection = data.OpenConnection();
+        var connection = store.DataSource.OpenConnection();
         try
         {
             var transaction = connection.BeginTransaction();

@@ -8,7 +8,7 @@ namespace PythOn.Server.Storage.Postgres;
 /// and the insert are one step. Rows carry an expiry that this replica's <see cref="RunPlaceHeartbeat"/> keeps pushing
 /// forward; the rows of a replica that died expire after <see cref="Lifetime"/> and stop counting.
 /// </summary>
-public sealed class PostgresRunPlaces(NpgsqlDataSource data) : IRunPlaces
+public sealed class PostgresRunPlaces(PostgresStore store) : IRunPlaces
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(15);
 
@@ -18,7 +18,7 @@ public sealed class PostgresRunPlaces(NpgsqlDataSource data) : IRunPlaces
     public object? TryTake(string userId, int cap, out int held)
     {
         var id = Guid.NewGuid();
-        using var connection = data.OpenConnection();
+        using var connection = store.DataSource.OpenConnection();
         using var transaction = connection.BeginTransaction();
         using var batch = new NpgsqlBatch(connection, transaction)
         {
@@ -49,14 +49,14 @@ public sealed class PostgresRunPlaces(NpgsqlDataSource data) : IRunPlaces
 
     public void Release(string userId, object place)
     {
-        using var command = data.CreateCommand("DELETE FROM run_places WHERE id = $1");
+        using var command = store.DataSource.CreateCommand("DELETE FROM run_places WHERE id = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = (Guid)place });
         command.ExecuteNonQuery();
     }
 
     public int Held(string userId)
     {
-        using var command = data.CreateCommand("SELECT count(*) FROM run_places WHERE user_id = $1 AND expires_at >= now()");
+        using var command = store.DataSource.CreateCommand("SELECT count(*) FROM run_places WHERE user_id = $1 AND expires_at >= now()");
         command.Parameters.Add(new NpgsqlParameter { Value = userId });
         return (int)(long)command.ExecuteScalar()!;
     }
@@ -64,7 +64,7 @@ public sealed class PostgresRunPlaces(NpgsqlDataSource data) : IRunPlaces
     /// <summary>Pushes this replica's rows' expiry forward (called by the heartbeat).</summary>
     public void Renew()
     {
-        using var command = data.CreateCommand("UPDATE run_places SET expires_at = now() + $1 WHERE replica = $2");
+        using var command = store.DataSource.CreateCommand("UPDATE run_places SET expires_at = now() + $1 WHERE replica = $2");
         command.Parameters.Add(new NpgsqlParameter { Value = Lifetime });
         command.Parameters.Add(new NpgsqlParameter { Value = Replica });
         command.ExecuteNonQuery();

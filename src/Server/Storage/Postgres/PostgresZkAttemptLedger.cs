@@ -9,7 +9,7 @@ namespace PythOn.Server.Storage.Postgres;
 /// from when it happened (a sliding window: never more than the limit of failures in any 15 minutes). The budgets'
 /// transaction locks make the check and the reservation one step.
 /// </summary>
-public sealed class PostgresZkAttemptLedger(NpgsqlDataSource data) : IZkAttemptLedger
+public sealed class PostgresZkAttemptLedger(PostgresStore store) : IZkAttemptLedger
 {
     /// <summary>Longer than any run (its timeout and its wait for packages): a live attempt never expires early.</summary>
     public static readonly TimeSpan InProgressLifetime = TimeSpan.FromMinutes(30);
@@ -17,7 +17,7 @@ public sealed class PostgresZkAttemptLedger(NpgsqlDataSource data) : IZkAttemptL
     public ZkReservation Reserve(IReadOnlyList<ZkBudget> budgets)
     {
         var keys = budgets.Select(b => b.Key).ToArray();
-        using var connection = data.OpenConnection();
+        using var connection = store.DataSource.OpenConnection();
         using var transaction = connection.BeginTransaction();
         using (var prepare = new NpgsqlBatch(connection, transaction))
         {
@@ -61,7 +61,7 @@ public sealed class PostgresZkAttemptLedger(NpgsqlDataSource data) : IZkAttemptL
 
     public void Finish(ZkReservation.Granted reservation, bool failed)
     {
-        using var command = data.CreateCommand(failed
+        using var command = store.DataSource.CreateCommand(failed
             ? "UPDATE zk_attempts SET failed = true, at = now(), expires_at = NULL WHERE id = $1"
             : "DELETE FROM zk_attempts WHERE id = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = (Guid)reservation.Token });
