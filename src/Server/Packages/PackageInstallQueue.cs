@@ -36,17 +36,21 @@ public sealed class PackageInstallQueue(PackageList list, AgentInstalls installs
     public void ListChanged(ObjectId userId, string language)
     {
         list.MarkPending(userId, language);
-        Enqueue(userId, language);
+        Enqueue(userId, language, changed: true);
     }
 
-    private void Enqueue(ObjectId userId, string language)
+    /// <summary>
+    /// Queues an install of the list. Only a change makes an install already running stale (its outcome is then not
+    /// recorded); resuming an unfinished list (start, sweep, retry) must not, or a sweep would discard the install it found.
+    /// </summary>
+    private void Enqueue(ObjectId userId, string language, bool changed = false)
     {
         var key = Key(userId, language);
         lock (_entries)
         {
             var entry = _entries.TryGetValue(key, out var e) ? e : _entries[key] = new Entry();
-            entry.Generation++;
-            if (entry.Running) entry.Rerun = true;
+            if (changed) entry.Generation++;
+            if (entry.Running) entry.Rerun |= changed;
             else if (!entry.Queued)
             {
                 entry.Queued = true;
