@@ -51,6 +51,10 @@ public sealed class AgentMonitor(AgentFleet fleet, IOptions<PythOnOptions> optio
             {
                 member.Unanswered($"not answering at {member.Address}: {e.Status.StatusCode} {e.Status.Detail}", o.FailuresToEject);
             }
+            catch (ObjectDisposedException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // DNS dropped the agent while it was probed: its channel is closed, and it is no longer in the fleet.
+            }
         }
         var view = member.View();
         if (wasIn && !view.InRotation) log.LogWarning("Agent {Address} is out of rotation: {Reason}", member.Address, view.OutReason);
