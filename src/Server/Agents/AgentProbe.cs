@@ -18,6 +18,8 @@ public static class AgentProbe
                 Reachable = false,
                 Docker = new ComponentHealth { Ok = false, Message = "unknown: agent not reachable" },
                 Message = view.LastError ?? view.OutReason ?? $"no answer yet from {view.Address}",
+                InRotation = view.InRotation,
+                CallsInFlight = view.OursTotal,
             }, false);
         var health = new AgentHealth
         {
@@ -28,6 +30,9 @@ public static class AgentProbe
             SandboxesRemoving = status.SandboxesRemoving,
             // Why an agent that answers is out of rotation (shutting down, its slots do not start); empty while it is in.
             Message = view.OutReason ?? "",
+            InRotation = view.InRotation,
+            AgentId = status.AgentId,
+            CallsInFlight = view.OursTotal,
         };
         health.PoolReady.Add(status.PoolReady);
         health.PoolStarting.Add(status.PoolStarting);

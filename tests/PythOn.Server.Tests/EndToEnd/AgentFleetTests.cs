@@ -65,7 +65,7 @@ public sealed class AgentFleetTests(AgentFleetFixture fleet) : IClassFixture<Age
                 if (status.ActiveRuns != 0 || status.PoolReady.GetValueOrDefault("python") != 1) return false;
             }
             var health = await HealthAsync();
-            return health.Items("agents").All(a => a.Prop("reachable").GetBoolean() && a.Str("message") == "");
+            return health.Items("agents").All(a => a.Prop("reachable").GetBoolean() && a.Prop("inRotation").GetBoolean());
         }, Deadline, "both agents are idle and in rotation", () => fleet.Logs);
     }
 
@@ -126,7 +126,11 @@ public sealed class AgentFleetTests(AgentFleetFixture fleet) : IClassFixture<Age
         var health = await HealthAsync();
         var dead = health.Items("agents").Single(a => a.Str("address") == victim.Address);
         Assert.False(dead.Prop("reachable").GetBoolean());
-        Assert.True(health.Items("agents").Single(a => a.Str("address") == survivor.Address).Prop("reachable").GetBoolean());
+        Assert.False(dead.Prop("inRotation").GetBoolean());
+        Assert.Contains(victim.Address, dead.Str("message"));
+        var alive = health.Items("agents").Single(a => a.Str("address") == survivor.Address);
+        Assert.True(alive.Prop("inRotation").GetBoolean());
+        Assert.Equal(survivor.InstanceId, alive.Str("agentId"));
     }
 
     [Fact]
