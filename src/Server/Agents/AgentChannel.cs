@@ -13,6 +13,10 @@ public static class AgentChannel
 {
     // A connect that hangs (an address that went away) must not hold a run for long: the next agent can take it.
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
+    // An agent that stops answering on an open connection (frozen, its host gone) fails the calls on it within ~10 s
+    // (HTTP/2 pings unanswered) instead of at their deadline; a call that had not started moves to the next agent.
+    private static readonly TimeSpan PingDelay = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(5);
 
     public static GrpcChannel Open(AgentEndpoint endpoint, PythOnOptions options)
     {
@@ -21,13 +25,14 @@ public static class AgentChannel
             var handler = new SocketsHttpHandler
             {
                 ConnectCallback = (_, cancellationToken) => ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken),
-                ConnectTimeout = ConnectTimeout,
                 EnableMultipleHttp2Connections = true,
             };
+            WithTimeouts(handler);
             return GrpcChannel.ForAddress("http://agent", new GrpcChannelOptions { HttpHandler = WithToken(handler, options.AgentToken) });
         }
 
-        var tcp = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, ConnectTimeout = ConnectTimeout };
+        var tcp = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
+        WithTimeouts(tcp);
         if (endpoint.ConnectTo is { } address)
             tcp.ConnectCallback = (_, cancellationToken) => ConnectAsync(address, cancellationToken);
         var tls = options.AgentTls;
@@ -48,6 +53,14 @@ public static class AgentChannel
             };
         }
         return GrpcChannel.ForAddress(endpoint.Uri!, new GrpcChannelOptions { HttpHandler = WithToken(tcp, options.AgentToken) });
+    }
+
+    private static void WithTimeouts(SocketsHttpHandler handler)
+    {
+        handler.ConnectTimeout = ConnectTimeout;
+        handler.KeepAlivePingDelay = PingDelay;
+        handler.KeepAlivePingTimeout = PingTimeout;
+        handler.KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests;
     }
 
     private static async ValueTask<Stream> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken)

@@ -173,6 +173,39 @@ public sealed class AgentFleetTests(AgentFleetFixture fleet) : IClassFixture<Age
         return request;
     }
 
+    [Fact]
+    public async Task An_agent_that_stops_answering_is_out_of_rotation_within_seconds_and_back_when_it_answers_again()
+    {
+        var (frozen, other) = (fleet.A, fleet.B);
+        var otherBefore = (await other.StatusAsync()).RunsServed;
+        var clock = Stopwatch.StartNew();
+
+        ProcessSignals.Freeze(frozen.ProcessId);
+        try
+        {
+            await Poll.UntilAsync(async () => !(await AgentHealthAsync(frozen)).Prop("inRotation").GetBoolean(),
+                TimeSpan.FromSeconds(15), "the frozen agent is out of rotation", () => fleet.Logs);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"taken out after {clock.Elapsed.TotalSeconds:0.0} s");
+            for (var i = 0; i < 3; i++)
+            {
+                var run = Stopwatch.StartNew();
+                Assert.Equal($"{i}\n", (await fleet.Server.Rpc.Execute.ExecuteAsync(Python($"print({i})"), _user.Key.Metadata)).Output);
+                Assert.True(run.Elapsed < TimeSpan.FromSeconds(10), $"run {i} took {run.Elapsed.TotalSeconds:0.0} s");
+            }
+            Assert.Equal(otherBefore + 3, (await other.StatusAsync()).RunsServed);
+        }
+        finally
+        {
+            ProcessSignals.Thaw(frozen.ProcessId);
+        }
+
+        await Poll.UntilAsync(async () => (await AgentHealthAsync(frozen)).Prop("inRotation").GetBoolean(),
+            TimeSpan.FromSeconds(15), "the agent is back in rotation", () => fleet.Logs);
+    }
+
+    private async Task<JsonElement> AgentHealthAsync(AgentProcess agent) =>
+        (await HealthAsync()).Items("agents").Single(a => a.Str("address") == agent.Address);
+
     /// <summary>The agent the long run landed on.</summary>
     private async Task<AgentProcess> BusyAgentAsync() =>
         await Poll.ForAsync(async () =>
