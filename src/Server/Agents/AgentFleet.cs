@@ -92,7 +92,7 @@ public sealed class AgentFleet : IDisposable
     }
 
     private static string Why(AgentView view, string? language) =>
-        view.OutReason ?? (view.Status is { Draining: true } ? "shutting down" : $"no {language} slots configured");
+        view.OutReason ?? (view.Status is { Draining: true } ? "shutting down" : language is null ? "no slots configured" : $"no {language} slots configured");
 
     private void Resolved(AgentTarget.Dns dns, AgentDiscovery.ResolverResultView result)
     {
