@@ -7,12 +7,28 @@ namespace PythOn.TestSupport;
 public static class ProcessSignals
 {
     private const int SIGTERM = 15;
+    private const int SIGCONT = 18;
+    private const int SIGSTOP = 19;
 
     /// <summary>Sends SIGTERM (Process.Kill only sends SIGKILL).</summary>
     public static void Terminate(int pid)
     {
         if (kill(pid, SIGTERM) != 0)
             throw new InvalidOperationException($"kill(SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <summary>SIGSTOP: the process stays, its sockets accept connections, nothing answers (a hung process).</summary>
+    public static void Freeze(int pid)
+    {
+        if (kill(pid, SIGSTOP) != 0)
+            throw new InvalidOperationException($"kill(SIGSTOP) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <summary>SIGCONT: a frozen process goes on.</summary>
+    public static void Thaw(int pid)
+    {
+        if (kill(pid, SIGCONT) != 0)
+            throw new InvalidOperationException($"kill(SIGCONT) failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
     /// <summary>SIGTERM and wait; SIGKILL and a <see cref="TimeoutException"/> with <paramref name="output"/> when it does not stop in time.</summary>

@@ -31,10 +31,11 @@ public sealed record RunOutcome(ExecuteResponse Response, bool ZkDecryptionFaile
 
 /// <summary>
 /// Delegates a run to a sandbox agent and turns its event stream into masked chunks and a final response.
-/// Agents are tried in rotation; one that cannot be reached is skipped, and the call fails with UNAVAILABLE
-/// only when none answers. Nothing is cached about an agent's health, so a restarted agent is used again at once.
+/// Agents are tried least loaded first (<see cref="AgentFleet.ForRun"/>); agents out of rotation are not tried, one that
+/// cannot be reached is taken out of rotation and the next one tried, and the call fails with UNAVAILABLE naming each
+/// agent's reason only when none takes the run.
 /// </summary>
-public sealed class SandboxRunner(AgentConnections agents, AgentInstalls installs, IOptions<PythOnOptions> options, ILogger<SandboxRunner> logger)
+public sealed class SandboxRunner(AgentFleet agents, AgentInstalls installs, IOptions<PythOnOptions> options, ILogger<SandboxRunner> logger)
 {
     // Room on top of the run's own timeout for container acquisition and the result to travel back.
     private static readonly TimeSpan DeadlineSlack = TimeSpan.FromSeconds(30);
@@ -84,8 +85,11 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
         }
 
         var failures = new List<string>();
-        foreach (var (address, client) in agents.InRotation(failures))
+        foreach (var agent in agents.ForRun(plan.Language, failures))
         {
+            var (address, client) = (agent.Address, agent.Client);
+            // Counted from here, packages included: the next run's choice sees this one on this agent.
+            using var inFlight = agent.Begin(plan.Language);
             if (plan.Packages.Count > 0)
             {
                 // The agent that runs the program needs the store; for a set it has, this is a cached lookup.
@@ -97,8 +101,7 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
                 }
                 catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !cancellationToken.IsCancellationRequested)
                 {
-                    logger.LogWarning("Sandbox agent {Address} is unavailable: {Detail}", address, e.Status.Detail);
-                    failures.Add($"{address}: {e.Status.Detail}");
+                    Unreachable(agent, e, failures);
                     continue;
                 }
                 request.PackageStores.Clear();
@@ -139,8 +142,7 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
                 catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !cancellationToken.IsCancellationRequested)
                 {
                     // Nothing reached the sandbox yet: the next agent can take the run.
-                    logger.LogWarning("Sandbox agent {Address} is unavailable: {Detail}", address, e.Status.Detail);
-                    failures.Add($"{address}: {e.Status.Detail}");
+                    Unreachable(agent, e, failures);
                     continue;
                 }
                 catch (RpcException e)
@@ -148,12 +150,12 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
                     throw Translate(e, address);
                 }
                 if (duplex is null)
-                    return await ReadAsync(events, first, plan, onChunk, address, telemetry, cancellationToken);
+                    return await ReadAsync(events, first, plan, onChunk, agent, telemetry, cancellationToken);
                 using var runEnded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 var pump = interactive!.PumpAsync(duplex.RequestStream, runEnded.Token);
                 try
                 {
-                    return await ReadAsync(events, first, plan, onChunk, address, telemetry, cancellationToken);
+                    return await ReadAsync(events, first, plan, onChunk, agent, telemetry, cancellationToken);
                 }
                 finally
                 {
@@ -166,9 +168,18 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
             $"no sandbox agent is reachable ({string.Join("; ", failures)}): start the agent (./run.sh starts one) or check PythOn:Agents.");
     }
 
-    private static async Task<RunOutcome> ReadAsync(IAsyncStreamReader<RunEvent> events, bool hasEvent, RunPlan plan,
-        Func<OutputChunk, Task>? onChunk, string address, RunTelemetry telemetry, CancellationToken cancellationToken)
+    /// <summary>The agent did not answer: out of rotation at once (its next answered probe puts it back).</summary>
+    private void Unreachable(AgentMember agent, RpcException e, List<string> failures)
     {
+        logger.LogWarning("Sandbox agent {Address} is unavailable: {Detail}", agent.Address, e.Status.Detail);
+        failures.Add($"{agent.Address}: {e.Status.Detail}");
+        agent.Unreachable($"a call could not reach {agent.Address}: {e.Status.Detail}");
+    }
+
+    private static async Task<RunOutcome> ReadAsync(IAsyncStreamReader<RunEvent> events, bool hasEvent, RunPlan plan,
+        Func<OutputChunk, Task>? onChunk, AgentMember agent, RunTelemetry telemetry, CancellationToken cancellationToken)
+    {
+        var address = agent.Address;
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
         var outMasker = new SecretMasker(plan.SecretValues);
@@ -216,6 +227,8 @@ public sealed class SandboxRunner(AgentConnections agents, AgentInstalls install
         }
         catch (RpcException e)
         {
+            // The agent went away mid-run (killed, its host gone): no new run goes there until it answers again.
+            if (e.StatusCode == StatusCode.Unavailable) agent.Unreachable($"a run lost {address}: {e.Status.Detail}");
             throw Translate(e, address);
         }
         throw Problems.Unavailable($"the sandbox agent at {address} ended the run without a result; try again.");

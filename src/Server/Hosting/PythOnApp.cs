@@ -48,7 +48,9 @@ public static class PythOnApp
         services.AddSingleton<RunPackages>();
         services.AddSingleton<PackageInstallQueue>();
         services.AddHostedService(sp => sp.GetRequiredService<PackageInstallQueue>());
-        services.AddSingleton<AgentConnections>();
+        services.AddSingleton<AgentFleet>();
+        services.AddSingleton<AgentMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<AgentMonitor>());
         services.AddSingleton<SandboxRunner>();
         services.AddSingleton<UserRunGate>();
         services.AddSingleton<InteractiveSession>();
@@ -77,7 +79,7 @@ public static class PythOnApp
         app.Services.GetRequiredService<SecretStore>();
         app.Services.GetRequiredService<JwtIssuer>();
         // And the agent addresses: a malformed or cleartext non-loopback address stops the start with its reason.
-        app.Services.GetRequiredService<Agents.AgentConnections>();
+        app.Services.GetRequiredService<AgentFleet>();
 
         app.UsePythOnTelemetry();
         app.UseWebSockets();

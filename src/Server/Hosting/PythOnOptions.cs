@@ -22,9 +22,12 @@ public sealed class PythOnOptions
 
     public PackageInstallOptions Packages { get; set; } = new();
 
-    /// <summary>Sandbox agent addresses: "unix:/path/agent.sock", "https://host:port" or (loopback, or with
-    /// AllowCleartextAgents) "http://host:port".</summary>
+    /// <summary>Sandbox agent addresses: "unix:/path/agent.sock", "https://host:port", (loopback, or with
+    /// AllowCleartextAgents) "http://host:port", or "dns:///name:port" for every address the name resolves to.</summary>
     public List<string> Agents { get; set; } = [];
+
+    /// <summary>Agent discovery (DNS refresh), status polling and health timings.</summary>
+    public Agents.AgentFleetOptions Fleet { get; set; } = new();
 
     /// <summary>Key that shows Health's details (agents, Docker, pool, model) to a caller without an account, sent as
     /// the header x-operator-key (monitoring). Unset: only authenticated callers see details.</summary>

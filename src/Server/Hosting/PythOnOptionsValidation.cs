@@ -4,7 +4,7 @@ namespace PythOn.Server.Hosting;
 
 /// <summary>
 /// Checks the "PythOn" section when the process starts, before it listens: every failure names its setting and says
-/// what is allowed. Agent addresses are checked where the channels are opened (AgentConnections), also at start.
+/// what is allowed. Agent addresses are checked where the channels are opened (AgentFleet), also at start.
 /// </summary>
 public sealed class PythOnOptionsValidation : IValidateOptions<PythOnOptions>
 {
@@ -61,6 +61,13 @@ public sealed class PythOnOptionsValidation : IValidateOptions<PythOnOptions>
         errors.Check(p.InstallWorkers >= 1, "Packages:InstallWorkers", "must be at least 1", p.InstallWorkers);
         errors.Check(p.InstallWaitSeconds > 0, "Packages:InstallWaitSeconds", "must be above 0", p.InstallWaitSeconds);
         errors.Check(p.RetrySeconds > 0, "Packages:RetrySeconds", "must be above 0", p.RetrySeconds);
+
+        var f = o.Fleet;
+        errors.Check(f.ResolveSeconds >= 1, "Fleet:ResolveSeconds", "must be at least 1", f.ResolveSeconds);
+        errors.Check(f.StatusIntervalMs >= 100, "Fleet:StatusIntervalMs", "must be at least 100", f.StatusIntervalMs);
+        errors.Check(f.StatusTimeoutMs >= 100, "Fleet:StatusTimeoutMs", "must be at least 100", f.StatusTimeoutMs);
+        errors.Check(f.FailuresToEject >= 1, "Fleet:FailuresToEject", "must be at least 1", f.FailuresToEject);
+        errors.Check(f.DnsScheme is "https" or "http", "Fleet:DnsScheme", "must be https or http", f.DnsScheme);
 
         return errors.Result;
     }

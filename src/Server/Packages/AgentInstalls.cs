@@ -20,9 +20,10 @@ public abstract record InstallOutcome
 
 /// <summary>
 /// Calls an agent's InstallPackages. The agent caches by the requested set, so asking again for a set it has is a
-/// cheap lookup: the run path asks the agent it runs on every time, which also works with several agents.
+/// cheap lookup: the run path asks the agent it runs on every time (a store lives on one agent's disk), so with
+/// several agents a set is installed on each agent the first time a run of it lands there.
 /// </summary>
-public sealed class AgentInstalls(AgentConnections agents, ILogger<AgentInstalls> logger)
+public sealed class AgentInstalls(AgentFleet agents, ILogger<AgentInstalls> logger)
 {
     /// <summary>Installs on one agent, waiting at most <paramref name="wait"/>. Throws RpcException(Unavailable) when the
     /// agent cannot be reached, so the caller can try another one.</summary>
@@ -58,20 +59,22 @@ public sealed class AgentInstalls(AgentConnections agents, ILogger<AgentInstalls
     private static void Counted(string language, string outcome) =>
         Telemetry.ServerTelemetry.PackageInstalls.Add(1, new("pyth_on.language", language), new("pyth_on.install.outcome", outcome));
 
-    /// <summary>Installs on the first agent that answers (in rotation); null when none is reachable.</summary>
+    /// <summary>Installs on the first agent in rotation that answers (those with fewer of our calls first); null when
+    /// none is reachable.</summary>
     public async Task<InstallOutcome?> InstallOnAnyAsync(string language, IReadOnlyList<string> requirements, TimeSpan wait,
         CancellationToken cancellationToken)
     {
         var skipped = new List<string>();
-        foreach (var (address, client) in agents.InRotation(skipped))
+        foreach (var agent in agents.ForInstall(skipped))
         {
+            using var inFlight = agent.Begin("install");
             try
             {
-                return await InstallAsync(client, language, requirements, wait, cancellationToken);
+                return await InstallAsync(agent.Client, language, requirements, wait, cancellationToken);
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !cancellationToken.IsCancellationRequested)
             {
-                logger.LogWarning("Sandbox agent {Address} could not install packages: {Detail}", address, e.Status.Detail);
+                logger.LogWarning("Sandbox agent {Address} could not install packages: {Detail}", agent.Address, e.Status.Detail);
             }
         }
         foreach (var problem in skipped) logger.LogDebug("Skipped an agent: {Problem}", problem);

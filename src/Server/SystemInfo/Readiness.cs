@@ -13,7 +13,7 @@ public sealed record ReadinessReport(bool Stopping, bool StorageWritable, bool A
 /// Computes readiness for GET /health/ready and grpc.health.v1. Probes are anonymous, so one answer is shared for a
 /// second: a flood of probes costs one storage write and one status call per agent per second, not one per probe.
 /// </summary>
-public sealed class Readiness(IStorageHealth storage, AgentConnections agents, IHostApplicationLifetime lifetime, ILogger<Readiness> log)
+public sealed class Readiness(IStorageHealth storage, AgentFleet agents, AgentMonitor monitor, IHostApplicationLifetime lifetime, ILogger<Readiness> log)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -29,8 +29,8 @@ public sealed class Readiness(IStorageHealth storage, AgentConnections agents, I
             if (_last is not { } last || DateTime.UtcNow - last.At > CacheFor)
             {
                 var storage = StorageWritable();
-                var probes = await Task.WhenAll(agents.Clients.Select(a => AgentProbe.ProbeAsync(a.Address, a.Client, cancellationToken)));
-                _last = last = (DateTime.UtcNow, storage, probes.Any(p => p.HasCapacity));
+                var views = await Task.WhenAll(agents.Members.Select(m => monitor.ProbeAsync(m, cancellationToken)));
+                _last = last = (DateTime.UtcNow, storage, views.Any(v => AgentProbe.From(v).HasCapacity));
             }
             return new ReadinessReport(Stopping, last.Storage, last.Agents);
         }

@@ -11,7 +11,7 @@ using PythOn.Server.Storage;
 namespace PythOn.Server.SystemInfo;
 
 /// <summary>Health and Info; both are anonymous by their proto option (<c>anonymous: true</c>).</summary>
-public sealed class SystemService(IStorageHealth storage, AgentConnections agents, ModelSettings model, IOptions<PythOnOptions> options)
+public sealed class SystemService(IStorageHealth storage, AgentFleet agents, AgentMonitor monitor, ModelSettings model, IOptions<PythOnOptions> options)
     : PythOn.Api.V1.System.SystemBase
 {
     public static readonly string Version =
@@ -34,8 +34,9 @@ public sealed class SystemService(IStorageHealth storage, AgentConnections agent
     private async Task<HealthResponse> FullHealthAsync(ServerCallContext context)
     {
         var response = new HealthResponse { Version = Version, Storage = StorageHealth() };
-        var probes = agents.Clients.Select(a => AgentProbe.ProbeAsync(a.Address, a.Client, context.CancellationToken)).ToList();
-        response.Agents.AddRange((await Task.WhenAll(probes)).Select(p => p.Health));
+        // Probed now, not the monitor's last answer: details show each agent as it is at this moment (and update the fleet).
+        var views = await Task.WhenAll(agents.Members.Select(m => monitor.ProbeAsync(m, context.CancellationToken)));
+        response.Agents.AddRange(views.Select(v => AgentProbe.From(v).Health));
 
         var reachable = response.Agents.Where(a => a.Reachable).ToList();
         response.Docker = reachable.Count == 0

@@ -38,6 +38,9 @@ public sealed class StartupValidationTests
     [InlineData("PythOn__Agents__0", "tcp:/agent", "PythOn:Agents")]
     [InlineData("PythOn__Storage__Provider", "MongoDB", "PythOn:Storage:Provider is 'MongoDB': use LiteDB or PostgreSQL")]
     [InlineData("PythOn__Storage__Provider", "PostgreSQL", "PythOn:Storage:ConnectionString is required when PythOn:Storage:Provider is PostgreSQL")]
+    [InlineData("PythOn__Agents__0", "dns:///agents-without-a-port", "PythOn:Agents")]
+    [InlineData("PythOn__Fleet__StatusIntervalMs", "5", "PythOn:Fleet:StatusIntervalMs")]
+    [InlineData("PythOn__Fleet__DnsScheme", "ftp", "PythOn:Fleet:DnsScheme")]
     public async Task An_invalid_setting_stops_the_server_with_its_name(string variable, string value, string setting)
     {
         var (exitCode, output) = await StartWithAsync(variable, value);
