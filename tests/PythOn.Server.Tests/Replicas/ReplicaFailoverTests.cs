@@ -96,9 +96,12 @@ public sealed class ReplicaFailoverTests(ReplicaFleetFixture fx, ITestOutputHelp
         var ok = outcomes.Count(o => o == StatusCode.OK);
         var unavailable = outcomes.Count(o => o == StatusCode.Unavailable);
         var audited = await AuditedRunsAsync(user);
-        output.WriteLine($"{Runs} runs in {clock.Elapsed.TotalSeconds:F1} s: {ok} succeeded, {unavailable} UNAVAILABLE, " +
-                         $"other {Runs - ok - unavailable}; audit log holds {audited} run entries; " +
-                         $"replica killed before run {KillReplicaAt}, agent before run {KillAgentAt}");
+        var summary = $"kill -9 failover: {Runs} runs in {clock.Elapsed.TotalSeconds:F1} s: {ok} succeeded, {unavailable} UNAVAILABLE, " +
+                      $"other {Runs - ok - unavailable}; audit log holds {audited} run entries; " +
+                      $"replica killed before run {KillReplicaAt}, agent before run {KillAgentAt}";
+        output.WriteLine(summary);
+        // Also on the test run's own output (test.sh's log), where CI shows it whether the test passes or not.
+        Console.WriteLine(summary);
 
         Assert.All(outcomes, o => Assert.True(o is StatusCode.OK or StatusCode.Unavailable, $"a run ended {o}:\n{fx.Logs}"));
         // Only runs in flight at a kill may fail; everything after the last kill was served by the survivors.

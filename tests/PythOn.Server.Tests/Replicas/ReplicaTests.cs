@@ -67,7 +67,7 @@ public sealed class ReplicaTests(ReplicaFixture fx)
                 }, user.Key.Metadata, cancellationToken: cancel.Token);
                 running.Add(call);
                 Assert.True(await call.ResponseStream.MoveNext(cancel.Token), fx.Logs);
-                Assert.Equal("running\n", call.ResponseStream.Current.Chunk.Data);
+                Assert.StartsWith("running", call.ResponseStream.Current.Chunk.Data);
             }
 
             var third = await fx.A.Rest.PostAsync("/api/v1/execute", new { language = "python", code = "print(1)" }, user.Key);
