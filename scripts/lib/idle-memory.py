@@ -27,15 +27,19 @@ def status_kib(pid, field):
     return 0
 
 
-def pss_kib(pid):
+def rollup(pid):
+    """PSS and USS (Private_Clean + Private_Dirty: what ending this process alone would free), in KiB."""
+    pss = uss = 0
     try:
         with open("/proc/%d/smaps_rollup" % pid) as f:
             for line in f:
                 if line.startswith("Pss:"):
-                    return int(line.split()[1])
+                    pss = int(line.split()[1])
+                elif line.startswith(("Private_Clean:", "Private_Dirty:")):
+                    uss += int(line.split()[1])
     except OSError:
         pass
-    return 0
+    return pss, uss
 
 
 def ppid(pid):
@@ -110,33 +114,35 @@ def main():
         else:
             sys.exit("idle-memory: %d slots of agent %s not idle within 120 s" % (expected, agent_id))
 
-    rows = [("agent", "-", agent_pid, "dotnet", status_kib(agent_pid, "VmRSS"), pss_kib(agent_pid))]
+    rows = [("agent", "-", agent_pid, "dotnet", status_kib(agent_pid, "VmRSS")) + rollup(agent_pid)]
     for cid, lang, pids, depth in slots(agent_id):
         for pid in pids:
             role = ROLES[min(depth[pid], len(ROLES) - 1)]
-            rows.append((role, "%s %s" % (lang, cid), pid, exe(pid), status_kib(pid, "VmRSS"), pss_kib(pid)))
+            rows.append((role, "%s %s" % (lang, cid), pid, exe(pid), status_kib(pid, "VmRSS")) + rollup(pid))
     if not quiet:
-        print("%-12s %-26s %8s %-10s %9s %9s" % ("process", "slot", "pid", "exe", "RSS KiB", "PSS KiB"))
-        for role, slot, pid, name, rss, pss in rows:
-            print("%-12s %-26s %8d %-10s %9d %9d" % (role, slot, pid, name, rss, pss))
+        print("%-12s %-26s %8s %-10s %9s %9s %9s" % ("process", "slot", "pid", "exe", "RSS KiB", "PSS KiB", "USS KiB"))
+        for role, slot, pid, name, rss, pss, uss in rows:
+            print("%-12s %-26s %8d %-10s %9d %9d %9d" % (role, slot, pid, name, rss, pss, uss))
         # Per role and language: the same process in every slot of a language.
         print()
-        print("%-24s %5s %12s %12s" % ("per role (language)", "n", "RSS KiB avg", "PSS KiB avg"))
+        print("%-24s %5s %12s %12s %12s" % ("per role (language)", "n", "RSS KiB avg", "PSS KiB avg", "USS KiB avg"))
         groups = {}
-        for role, slot, pid, name, rss, pss in rows:
+        for role, slot, pid, name, rss, pss, uss in rows:
             key = role if slot == "-" else "%s (%s)" % (role, slot.split()[0])
-            groups.setdefault(key, []).append((rss, pss))
+            groups.setdefault(key, []).append((rss, pss, uss))
         for key, vals in groups.items():
-            print("%-24s %5d %12d %12d" % (key, len(vals), sum(v[0] for v in vals) / len(vals),
-                                           sum(v[1] for v in vals) / len(vals)))
+            print("%-24s %5d %12d %12d %12d" % ((key, len(vals)) + tuple(sum(v[i] for v in vals) // len(vals)
+                                                                          for i in range(3))))
         print()
     n_slots = len({r[1] for r in rows}) - 1
     rss = sum(r[4] for r in rows)
     pss = sum(r[5] for r in rows)
-    slot_pss = sum(r[5] for r in rows[1:])
-    print("idle memory: agent %d KiB RSS / %d KiB PSS; agent + %d slots (%d processes): %d MiB RSS, %d MiB PSS "
-          "(slots alone %d MiB PSS; target <= 150 MiB)" % (rows[0][4], rows[0][5], n_slots, len(rows) - 1,
-                                                            rss // 1024, pss // 1024, slot_pss // 1024))
+    uss = sum(r[6] for r in rows)
+    # PSS also shares pages with processes outside this agent (other agents' slots on the same image, other .NET
+    # processes): it moves with what else runs on the machine. RSS and USS do not.
+    print("idle memory: agent %d KiB RSS / %d KiB PSS / %d KiB USS; agent + %d slots (%d processes): %d MiB RSS, "
+          "%d MiB PSS, %d MiB USS (target <= 150 MiB)" % (rows[0][4], rows[0][5], rows[0][6], n_slots, len(rows) - 1,
+                                                           rss // 1024, pss // 1024, uss // 1024))
 
 
 if __name__ == "__main__":
