@@ -89,7 +89,7 @@ until ready; do
   sleep 0.5
 done
 
-# Idle memory: the agent process plus every process of its slot containers, per process and role, RSS, PSS and USS
+# Idle memory: the agent process plus every process of its slot containers, per process and role, RSS, PSS and anonymous PSS
 # (scripts/lib/idle-memory.py; scripts/idle-memory.sh measures it alone with the default pools).
 python3 scripts/lib/idle-memory.py "${pids[0]}" "bench-$$"
 

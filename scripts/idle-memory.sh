@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idle memory of a sandbox agent with its default pools, per process (scripts/lib/idle-memory.py): builds the agent
 # (Release) and the runtime image like scripts/bench.sh, starts the agent alone on a temporary socket and state
-# directory, waits until every slot is idle, prints RSS and PSS of the agent and of every slot process, and stops it.
+# directory, waits until every slot is idle, prints RSS, PSS and anonymous PSS of the agent and of every slot process, and stops it.
 #   scripts/idle-memory.sh
 #   IDLE_POOL_PYTHON / IDLE_POOL_JAVASCRIPT   slots per language (default: the agent's appsettings.json, 4 and 2)
 #   IDLE_SETTLE=0                             seconds to wait after the slots are idle before measuring

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Idle memory of a sandbox agent and its slots, per process: RSS (VmRSS) and PSS (smaps_rollup).
+"""Idle memory of a sandbox agent and its slots, per process: RSS (VmRSS), PSS and its anonymous part (smaps_rollup).
 
     scripts/lib/idle-memory.py AGENT_PID AGENT_ID [--wait SLOTS] [--quiet]
 
@@ -28,18 +28,19 @@ def status_kib(pid, field):
 
 
 def rollup(pid):
-    """PSS and USS (Private_Clean + Private_Dirty: what ending this process alone would free), in KiB."""
-    pss = uss = 0
+    """PSS, and its anonymous part (Pss_Anon + Pss_Shmem: heaps, stacks, JIT code; not the binaries' and libraries'
+    pages in the page cache), in KiB."""
+    pss = anon = 0
     try:
         with open("/proc/%d/smaps_rollup" % pid) as f:
             for line in f:
                 if line.startswith("Pss:"):
                     pss = int(line.split()[1])
-                elif line.startswith(("Private_Clean:", "Private_Dirty:")):
-                    uss += int(line.split()[1])
+                elif line.startswith(("Pss_Anon:", "Pss_Shmem:")):
+                    anon += int(line.split()[1])
     except OSError:
         pass
-    return pss, uss
+    return pss, anon
 
 
 def ppid(pid):
@@ -120,16 +121,16 @@ def main():
             role = ROLES[min(depth[pid], len(ROLES) - 1)]
             rows.append((role, "%s %s" % (lang, cid), pid, exe(pid), status_kib(pid, "VmRSS")) + rollup(pid))
     if not quiet:
-        print("%-12s %-26s %8s %-10s %9s %9s %9s" % ("process", "slot", "pid", "exe", "RSS KiB", "PSS KiB", "USS KiB"))
-        for role, slot, pid, name, rss, pss, uss in rows:
-            print("%-12s %-26s %8d %-10s %9d %9d %9d" % (role, slot, pid, name, rss, pss, uss))
+        print("%-12s %-26s %8s %-10s %9s %9s %9s" % ("process", "slot", "pid", "exe", "RSS KiB", "PSS KiB", "anon PSS"))
+        for role, slot, pid, name, rss, pss, anon in rows:
+            print("%-12s %-26s %8d %-10s %9d %9d %9d" % (role, slot, pid, name, rss, pss, anon))
         # Per role and language: the same process in every slot of a language.
         print()
-        print("%-24s %5s %12s %12s %12s" % ("per role (language)", "n", "RSS KiB avg", "PSS KiB avg", "USS KiB avg"))
+        print("%-24s %5s %12s %12s %12s" % ("per role (language)", "n", "RSS KiB avg", "PSS KiB avg", "anon PSS avg"))
         groups = {}
-        for role, slot, pid, name, rss, pss, uss in rows:
+        for role, slot, pid, name, rss, pss, anon in rows:
             key = role if slot == "-" else "%s (%s)" % (role, slot.split()[0])
-            groups.setdefault(key, []).append((rss, pss, uss))
+            groups.setdefault(key, []).append((rss, pss, anon))
         for key, vals in groups.items():
             print("%-24s %5d %12d %12d %12d" % ((key, len(vals)) + tuple(sum(v[i] for v in vals) // len(vals)
                                                                           for i in range(3))))
@@ -137,12 +138,13 @@ def main():
     n_slots = len({r[1] for r in rows}) - 1
     rss = sum(r[4] for r in rows)
     pss = sum(r[5] for r in rows)
-    uss = sum(r[6] for r in rows)
-    # PSS also shares pages with processes outside this agent (other agents' slots on the same image, other .NET
-    # processes): it moves with what else runs on the machine. RSS and USS do not.
-    print("idle memory: agent %d KiB RSS / %d KiB PSS / %d KiB USS; agent + %d slots (%d processes): %d MiB RSS, "
-          "%d MiB PSS, %d MiB USS (target <= 150 MiB)" % (rows[0][4], rows[0][5], rows[0][6], n_slots, len(rows) - 1,
-                                                           rss // 1024, pss // 1024, uss // 1024))
+    anon = sum(r[6] for r in rows)
+    # PSS shares file pages (binaries, libraries) with every process that maps them, also outside this agent (other
+    # agents' slots on the same image, other .NET processes): it moves with what else runs on the machine. Its
+    # anonymous part is this agent's alone (only forks within a slot share anonymous pages), so it does not.
+    print("idle memory: agent %d KiB RSS / %d KiB PSS / %d KiB anon PSS; agent + %d slots (%d processes): %d MiB RSS, "
+          "%d MiB PSS, %d MiB anon PSS (target <= 150 MiB)" % (rows[0][4], rows[0][5], rows[0][6], n_slots,
+                                                                len(rows) - 1, rss // 1024, pss // 1024, anon // 1024))
 
 
 if __name__ == "__main__":
