@@ -4,6 +4,7 @@
 # directory, waits until every slot is idle, prints RSS, PSS and anonymous PSS of the agent and of every slot process, and stops it.
 #   scripts/idle-memory.sh
 #   IDLE_POOL_PYTHON / IDLE_POOL_JAVASCRIPT   slots per language (default: the agent's appsettings.json, 4 and 2)
+#   IDLE_IMAGE                                another runtime image (default: scripts/build-runtime-image.sh)
 #   IDLE_AGENT_BIN                            another build of the agent (e.g. a `dotnet publish` output)
 #   IDLE_SETTLE=0                             seconds to wait after the slots are idle before measuring
 set -euo pipefail
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 ./scripts/ensure-dotnet.sh >&2
 ./scripts/ensure-docker.sh >&2
-IMAGE="$(./scripts/build-runtime-image.sh)"
+IMAGE="${IDLE_IMAGE:-$(./scripts/build-runtime-image.sh)}"
 dotnet build src/Sandbox.Agent -c Release -nologo -clp:ErrorsOnly -v:q >&2
 AGENT_BIN="${IDLE_AGENT_BIN:-$PWD/src/Sandbox.Agent/bin/Release/net10.0}"
 
