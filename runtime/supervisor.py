@@ -6,6 +6,7 @@
 # flow control and end-of-run detection share one state; split, a single state machine would span several files.
 # The run sandbox it forks is sandbox.py.
 import errno
+import gc
 import json
 import os
 import selectors
@@ -365,6 +366,10 @@ def main():
     if language not in sandbox.LANGUAGES:
         fatal("unknown language %r" % language)
     parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    # What both processes loaded stays shared between them (and every run sandbox forked later): out of the
+    # collector's reach, no collection on either side writes to those objects and so copies their pages.
+    gc.collect()
+    gc.freeze()
     # The zygote is forked before this process reads any job, and never reads one itself: every run sandbox is
     # forked from it, so no run can inherit another run's job from memory.
     pid = os.fork()

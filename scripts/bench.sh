@@ -89,24 +89,9 @@ until ready; do
   sleep 0.5
 done
 
-# Idle memory: the agent process plus every process of its slot containers (supervisor, zygote, the run sandbox
-# waiting for its job). RSS counts pages shared between forked processes once per process; PSS shares them out.
-idle_memory() {
-  local pids=("${pids[0]}") id total_rss=0 total_pss=0 rss pss
-  for id in $(docker ps -q --filter "label=pyth-on.agent=bench-$$"); do
-    while read -r pid; do pids+=("$pid"); done < <(docker top "$id" -eo pid | tail -n +2)
-  done
-  for pid in "${pids[@]}"; do
-    rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-    pss=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
-    total_rss=$((total_rss + ${rss:-0})); total_pss=$((total_pss + ${pss:-0}))
-  done
-  local agent_rss
-  agent_rss=$(awk '/^VmRSS:/ {print $2}' "/proc/${pids[0]}/status")
-  echo "idle memory: agent ${agent_rss} KiB RSS; agent + $(docker ps -q --filter "label=pyth-on.agent=bench-$$" | wc -l) slots" \
-       "($(( ${#pids[@]} - 1 )) processes): $((total_rss / 1024)) MiB RSS, $((total_pss / 1024)) MiB PSS (target ≤ 150 MiB)"
-}
-idle_memory
+# Idle memory: the agent process plus every process of its slot containers, per process and role, RSS, PSS and anonymous PSS
+# (scripts/lib/idle-memory.py; scripts/idle-memory.sh measures it alone with the default pools).
+python3 scripts/lib/idle-memory.py "${pids[0]}" "bench-$$"
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 dotnet benchmarks/PythOn.Bench/bin/Release/net10.0/pyth-on-bench.dll --rest "$REST_URL" --grpc "$GRPC_URL" --image "$IMAGE" --node "$TMP/node" "$@"
