@@ -68,6 +68,11 @@ if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
   echo "test.sh: no test ran" >&2
   status=1
 fi
-if [ "$failed" -ne 0 ]; then status=1; fi
+if [ "$failed" -ne 0 ]; then
+  status=1
+  # CI shows the end of the output: repeat each failed test with the start of its message just above the count.
+  echo "test.sh: the failed tests, again:"
+  awk '/^ +Failed [A-Za-z]/ {n=30} /^ +(Passed|Skipped) [A-Za-z]/ {n=0} n>0 {print; n--}' "$log"
+fi
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 exit "$status"
