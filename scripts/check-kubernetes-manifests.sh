@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Validates deploy/kubernetes/ with no cluster (none is reachable here). Prints one PASS/FAIL line per check and
 # exits 1 when any fails:
-#   1. `kubectl kustomize`: the kustomization builds (every resource file parses, names and images resolve);
+#   1. `kubectl kustomize`: the kustomizations (deploy/kubernetes and the replicas overlay deploy/kubernetes-replicas) build (every resource file parses, names and images resolve);
 #   2. `kubectl create --dry-run=client` of the built objects and of make-secrets.sh's Secrets: kubectl decodes
 #      each object and maps its kind. kubectl needs the API server's discovery for that, so it is answered from
 #      kubectl's own discovery cache, written from deploy/kubernetes/validate/discovery.json (no server involved);
@@ -76,16 +76,20 @@ fs.writeFileSync(path.join(dir, "servergroups.json"), JSON.stringify({ kind: "AP
 JS
 export KUBECONFIG="$work/kubeconfig"
 
-# 1. kustomize build.
-if kubectl kustomize deploy/kubernetes >"$work/all.yaml" 2>"$work/err"; then
-  pass "kubectl kustomize deploy/kubernetes ($(grep -c '^kind:' "$work/all.yaml") objects)"
-else
-  fail "kubectl kustomize deploy/kubernetes: $(cat "$work/err")"
-fi
+# 1. kustomize build: the single-server base and the replicas overlay (several servers on PostgreSQL).
+for dir in kubernetes kubernetes-replicas; do
+  if kubectl kustomize "deploy/$dir" >"$work/$dir.yaml" 2>"$work/err"; then
+    pass "kubectl kustomize deploy/$dir ($(grep -c '^kind:' "$work/$dir.yaml") objects)"
+  else
+    fail "kubectl kustomize deploy/$dir: $(cat "$work/err")"
+  fi
+done
 deploy/kubernetes/make-secrets.sh >"$work/secrets.yaml"
+PYTH_ON_DATABASE_URL='Host=db;Database=pyth_on;Username=pyth_on;Password=checked-offline' \
+  deploy/kubernetes-replicas/make-server-secret.sh >"$work/server-secret.yaml"
 
 # 2. client-side dry run, every object.
-for file in all secrets; do
+for file in kubernetes kubernetes-replicas secrets server-secret; do
   if kubectl create --dry-run=client --validate=false --cache-dir "$work/cache" -o name -f "$work/$file.yaml" \
       >"$work/names" 2>"$work/err" </dev/null; then
     pass "kubectl create --dry-run=client ($file: $(wc -l <"$work/names") objects: $(tr '\n' ' ' <"$work/names"))"
@@ -95,7 +99,7 @@ for file in all secrets; do
 done
 
 # 3. schema check.
-if node "$validator/validate.mjs" "$work/all.yaml" "$work/secrets.yaml" >"$work/out" 2>&1; then
+if node "$validator/validate.mjs" "$work/kubernetes.yaml" "$work/kubernetes-replicas.yaml" "$work/secrets.yaml" "$work/server-secret.yaml" >"$work/out" 2>&1; then
   pass "schema check: $(cat "$work/out")"
 else
   fail "schema check:"; cat "$work/out"
@@ -103,7 +107,7 @@ fi
 
 # 4. the schema check must catch mistakes.
 sed -e '0,/readOnlyRootFilesystem/s//readOnlyRootFileSystem/' -e '0,/periodSeconds: 10/s//periodSeconds: "10s"/' \
-  "$work/all.yaml" >"$work/broken.yaml"
+  "$work/kubernetes.yaml" >"$work/broken.yaml"
 if node "$validator/validate.mjs" "$work/broken.yaml" >"$work/out" 2>&1; then
   fail "schema check accepted a misspelled field and a string for an integer"
 elif grep -q readOnlyRootFileSystem "$work/out" && grep -q "must be integer" "$work/out"; then

@@ -157,24 +157,17 @@ public sealed class PostgresPackageRepository(PostgresStore store) : IPackageRep
         return ReadAll(command).SingleOrDefault();
     }
 
-    private static List<PackageRecord> ReadAll(NpgsqlCommand command)
-    {
-        using var reader = command.ExecuteReader();
-        var rows = new List<PackageRecord>();
-        while (reader.Read())
-            rows.Add(new PackageRecord
-            {
-                Id = reader.GetString(0),
-                UserId = PostgresStore.Id(reader.GetString(1)),
-                Language = reader.GetString(2),
-                Name = reader.GetString(3),
-                Requirement = reader.GetString(4),
-                Version = reader.GetString(5),
-                Status = reader.GetString(6),
-                Message = reader.GetString(7),
-                AddedAt = reader.GetInt64(8),
-                UpdatedAt = reader.GetInt64(9),
-            });
-        return rows;
-    }
+    private static List<PackageRecord> ReadAll(NpgsqlCommand command) => PostgresStore.ReadAll(command, reader => new PackageRecord
+        {
+            Id = reader.GetString(0),
+            UserId = PostgresStore.Id(reader.GetString(1)),
+            Language = reader.GetString(2),
+            Name = reader.GetString(3),
+            Requirement = reader.GetString(4),
+            Version = reader.GetString(5),
+            Status = reader.GetString(6),
+            Message = reader.GetString(7),
+            AddedAt = reader.GetInt64(8),
+            UpdatedAt = reader.GetInt64(9),
+        });
 }

@@ -14,15 +14,7 @@ public sealed class PostgresSecretRepository(PostgresStore store) : ISecretRepos
     public SecretRecord? Put(SecretRecord secret, int maxPerUser) => store.InTransaction((connection, transaction) =>
     {
         PostgresStore.LockUser(connection, transaction, PostgresStore.UserLock.Secrets, secret.UserId);
-        using (var count = new NpgsqlCommand(
-            "SELECT count(*), coalesce(bool_or(name = @name), false) FROM secrets WHERE user_id = @user", connection, transaction))
-        {
-            count.Parameters.AddWithValue("user", PostgresStore.Text(secret.UserId));
-            count.Parameters.AddWithValue("name", secret.Name);
-            using var reader = count.ExecuteReader();
-            reader.Read();
-            if (!reader.GetBoolean(1) && reader.GetInt64(0) >= maxPerUser) return null;
-        }
+        if (!PostgresStore.RoomFor(connection, transaction, "secrets", secret.UserId, secret.Name, maxPerUser)) return null;
 
         // A replacement keeps created_at: the update leaves it out.
         using var upsert = new NpgsqlCommand($"""
@@ -41,15 +33,7 @@ public sealed class PostgresSecretRepository(PostgresStore store) : ISecretRepos
         return ReadAll(upsert)[0];
     });
 
-    public bool Delete(ObjectId userId, string name)
-    {
-        if (PostgresStore.Unstorable(name)) return false;
-        using var connection = store.Open();
-        using var command = new NpgsqlCommand("DELETE FROM secrets WHERE user_id = @user AND name = @name", connection);
-        command.Parameters.AddWithValue("user", PostgresStore.Text(userId));
-        command.Parameters.AddWithValue("name", name);
-        return command.ExecuteNonQuery() > 0;
-    }
+    public bool Delete(ObjectId userId, string name) => store.DeleteNamed("secrets", userId, name);
 
     public IReadOnlyList<SecretRecord> List(ObjectId userId)
     {
@@ -60,21 +44,14 @@ public sealed class PostgresSecretRepository(PostgresStore store) : ISecretRepos
         return ReadAll(command).OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
     }
 
-    private static List<SecretRecord> ReadAll(NpgsqlCommand command)
-    {
-        using var reader = command.ExecuteReader();
-        var rows = new List<SecretRecord>();
-        while (reader.Read())
-            rows.Add(new SecretRecord
-            {
-                Id = reader.GetString(0),
-                UserId = PostgresStore.Id(reader.GetString(1)),
-                Name = reader.GetString(2),
-                Nonce = reader.GetFieldValue<byte[]>(3),
-                Ciphertext = reader.GetFieldValue<byte[]>(4),
-                CreatedAt = reader.GetInt64(5),
-                UpdatedAt = reader.GetInt64(6),
-            });
-        return rows;
-    }
+    private static List<SecretRecord> ReadAll(NpgsqlCommand command) => PostgresStore.ReadAll(command, reader => new SecretRecord
+        {
+            Id = reader.GetString(0),
+            UserId = PostgresStore.Id(reader.GetString(1)),
+            Name = reader.GetString(2),
+            Nonce = reader.GetFieldValue<byte[]>(3),
+            Ciphertext = reader.GetFieldValue<byte[]>(4),
+            CreatedAt = reader.GetInt64(5),
+            UpdatedAt = reader.GetInt64(6),
+        });
 }

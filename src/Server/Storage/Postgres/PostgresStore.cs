@@ -88,6 +88,42 @@ public sealed class PostgresStore : IDisposable
         return result;
     }
 
+    /// <summary>Every row of a query, each made by <paramref name="row"/>.</summary>
+    public static List<T> ReadAll<T>(NpgsqlCommand command, Func<NpgsqlDataReader, T> row)
+    {
+        using var reader = command.ExecuteReader();
+        var rows = new List<T>();
+        while (reader.Read()) rows.Add(row(reader));
+        return rows;
+    }
+
+    /// <summary>
+    /// Inside a transaction holding the user's lock: whether a put of <paramref name="name"/> into the user's rows of
+    /// <paramref name="table"/> fits, i.e. the name exists already (a replacement) or the user has fewer than
+    /// <paramref name="max"/> rows.
+    /// </summary>
+    internal static bool RoomFor(NpgsqlConnection connection, NpgsqlTransaction transaction, string table, ObjectId userId, string name, int max)
+    {
+        using var count = new NpgsqlCommand(
+            $"SELECT count(*), coalesce(bool_or(name = @name), false) FROM {table} WHERE user_id = @user", connection, transaction);
+        count.Parameters.AddWithValue("user", Text(userId));
+        count.Parameters.AddWithValue("name", name);
+        using var reader = count.ExecuteReader();
+        reader.Read();
+        return reader.GetBoolean(1) || reader.GetInt64(0) < max;
+    }
+
+    /// <summary>Deletes the user's row named <paramref name="name"/> from <paramref name="table"/>; false when there was none.</summary>
+    internal bool DeleteNamed(string table, ObjectId userId, string name)
+    {
+        if (Unstorable(name)) return false;
+        using var connection = Open();
+        using var command = new NpgsqlCommand($"DELETE FROM {table} WHERE user_id = @user AND name = @name", connection);
+        command.Parameters.AddWithValue("user", Text(userId));
+        command.Parameters.AddWithValue("name", name);
+        return command.ExecuteNonQuery() > 0;
+    }
+
     /// <summary>What a per-user advisory lock guards: each store's per-user limit has its own.</summary>
     internal enum UserLock
     {

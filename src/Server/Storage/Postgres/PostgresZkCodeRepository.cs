@@ -14,15 +14,7 @@ public sealed class PostgresZkCodeRepository(PostgresStore store) : IZkCodeRepos
     public ZkCodeRecord? Put(ZkCodeRecord program, int maxPerUser) => store.InTransaction((connection, transaction) =>
     {
         PostgresStore.LockUser(connection, transaction, PostgresStore.UserLock.ZkCode, program.UserId);
-        using (var count = new NpgsqlCommand(
-            "SELECT count(*), coalesce(bool_or(name = @name), false) FROM zk_code WHERE user_id = @user", connection, transaction))
-        {
-            count.Parameters.AddWithValue("user", PostgresStore.Text(program.UserId));
-            count.Parameters.AddWithValue("name", program.Name);
-            using var reader = count.ExecuteReader();
-            reader.Read();
-            if (!reader.GetBoolean(1) && reader.GetInt64(0) >= maxPerUser) return null;
-        }
+        if (!PostgresStore.RoomFor(connection, transaction, "zk_code", program.UserId, program.Name, maxPerUser)) return null;
 
         // A replacement keeps created_at: the update leaves it out.
         using var upsert = new NpgsqlCommand($"""
@@ -56,15 +48,7 @@ public sealed class PostgresZkCodeRepository(PostgresStore store) : IZkCodeRepos
         return ReadAll(command).SingleOrDefault();
     }
 
-    public bool Delete(ObjectId userId, string name)
-    {
-        if (PostgresStore.Unstorable(name)) return false;
-        using var connection = store.Open();
-        using var command = new NpgsqlCommand("DELETE FROM zk_code WHERE user_id = @user AND name = @name", connection);
-        command.Parameters.AddWithValue("user", PostgresStore.Text(userId));
-        command.Parameters.AddWithValue("name", name);
-        return command.ExecuteNonQuery() > 0;
-    }
+    public bool Delete(ObjectId userId, string name) => store.DeleteNamed("zk_code", userId, name);
 
     public IReadOnlyList<ZkCodeRecord> List(ObjectId userId)
     {
@@ -75,24 +59,17 @@ public sealed class PostgresZkCodeRepository(PostgresStore store) : IZkCodeRepos
         return ReadAll(command).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
     }
 
-    private static List<ZkCodeRecord> ReadAll(NpgsqlCommand command)
-    {
-        using var reader = command.ExecuteReader();
-        var rows = new List<ZkCodeRecord>();
-        while (reader.Read())
-            rows.Add(new ZkCodeRecord
-            {
-                Id = reader.GetString(0),
-                UserId = PostgresStore.Id(reader.GetString(1)),
-                Name = reader.GetString(2),
-                Language = reader.GetString(3),
-                Description = reader.GetString(4),
-                Salt = reader.GetFieldValue<byte[]>(5),
-                Nonce = reader.GetFieldValue<byte[]>(6),
-                Ciphertext = reader.GetFieldValue<byte[]>(7),
-                CreatedAt = reader.GetInt64(8),
-                UpdatedAt = reader.GetInt64(9),
-            });
-        return rows;
-    }
+    private static List<ZkCodeRecord> ReadAll(NpgsqlCommand command) => PostgresStore.ReadAll(command, reader => new ZkCodeRecord
+        {
+            Id = reader.GetString(0),
+            UserId = PostgresStore.Id(reader.GetString(1)),
+            Name = reader.GetString(2),
+            Language = reader.GetString(3),
+            Description = reader.GetString(4),
+            Salt = reader.GetFieldValue<byte[]>(5),
+            Nonce = reader.GetFieldValue<byte[]>(6),
+            Ciphertext = reader.GetFieldValue<byte[]>(7),
+            CreatedAt = reader.GetInt64(8),
+            UpdatedAt = reader.GetInt64(9),
+        });
 }
