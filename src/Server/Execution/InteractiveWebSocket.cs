@@ -16,9 +16,10 @@ namespace PythOn.Server.Execution;
 /// <c>GET /api/v1/execute/interactive</c> upgraded to a WebSocket, authenticated like every call (x-api-key or a
 /// Bearer JWT), or with <c>?ticket=</c> from <c>POST /api/v1/execute/interactive/tickets</c> for browsers, which
 /// cannot set headers (single use, 60 s; kept by <see cref="IInteractiveTickets"/>, so any replica redeems it).
-/// Each text message is one JSON object: the client sends Interact's InteractRequest messages ({"start":{...}}, {"stdin":"..."}, {"stdinClose":true}, {"signal":"SIGNAL_INTERRUPT"}), the
-/// server sends ExecuteStreamEvent messages ({"chunk":{...}}, then one {"result":{...}}) and closes; an error is one
-/// {"error":{"code":N,"message":"..."}} (google.rpc.Status) before the close.
+/// Each text message is one JSON object: the client sends Interact's InteractRequest messages ({"start":{...}},
+/// {"stdin":"..."}, {"stdinClose":true}, {"signal":"SIGNAL_INTERRUPT"}), the server sends ExecuteStreamEvent messages
+/// ({"chunk":{...}}, then one {"result":{...}}) and closes; an error is one {"error":{"code":N,"message":"..."}}
+/// (google.rpc.Status) before the close.
 /// </summary>
 public static class InteractiveWebSocket
 {
