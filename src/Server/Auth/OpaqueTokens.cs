@@ -3,11 +3,12 @@ using System.Text;
 
 namespace PythOn.Server.Auth;
 
-/// <summary>High-entropy bearer strings (API keys, refresh tokens): random, stored only as SHA-256.</summary>
+/// <summary>High-entropy bearer strings (API keys, refresh tokens, interactive tickets): random, stored only as SHA-256.</summary>
 public static class OpaqueTokens
 {
     public const string ApiKeyPrefix = "pyapi_";
     public const string RefreshTokenPrefix = "pyrt_";
+    public const string TicketPrefix = "pyws_";
 
     /// <summary>prefix + base64url of 32 random bytes (43 characters).</summary>
     public static string New(string prefix) => prefix + Base64Url(RandomNumberGenerator.GetBytes(32));

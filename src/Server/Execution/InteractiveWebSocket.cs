@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Security.Claims;
 using System.Text;
@@ -16,10 +15,11 @@ namespace PythOn.Server.Execution;
 /// Interactive runs over a WebSocket on the REST port (JSON transcoding cannot carry a bidirectional stream):
 /// <c>GET /api/v1/execute/interactive</c> upgraded to a WebSocket, authenticated like every call (x-api-key or a
 /// Bearer JWT), or with <c>?ticket=</c> from <c>POST /api/v1/execute/interactive/tickets</c> for browsers, which
-/// cannot set headers (single use, 60 s). Each text message is one JSON object: the client sends Interact's
-/// InteractRequest messages ({"start":{...}}, {"stdin":"..."}, {"stdinClose":true}, {"signal":"SIGNAL_INTERRUPT"}), the
-/// server sends ExecuteStreamEvent messages ({"chunk":{...}}, then one {"result":{...}}) and closes; an error is one
-/// {"error":{"code":N,"message":"..."}} (google.rpc.Status) before the close.
+/// cannot set headers (single use, 60 s; kept by <see cref="IInteractiveTickets"/>, so any replica redeems it).
+/// Each text message is one JSON object: the client sends Interact's InteractRequest messages ({"start":{...}},
+/// {"stdin":"..."}, {"stdinClose":true}, {"signal":"SIGNAL_INTERRUPT"}), the server sends ExecuteStreamEvent messages
+/// ({"chunk":{...}}, then one {"result":{...}}) and closes; an error is one {"error":{"code":N,"message":"..."}}
+/// (google.rpc.Status) before the close.
 /// </summary>
 public static class InteractiveWebSocket
 {
@@ -28,21 +28,18 @@ public static class InteractiveWebSocket
     /// <summary>Largest client message; longer stdin goes in several messages.</summary>
     public const int MaxMessageBytes = 1 << 20;
     private static readonly TimeSpan TicketLifetime = TimeSpan.FromSeconds(60);
-    private static readonly ConcurrentDictionary<string, (Caller Caller, DateTimeOffset Expires)> Tickets = new();
+    /// <summary>Longest ticket accepted: the ones issued are 48 characters; a longer one is not hashed or looked up.</summary>
+    private const int MaxTicketLength = 128;
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(false));
     // Default values written out, like the REST API's JSON (exitCode 0 is a value, not an absence).
     private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true));
 
     public static IEndpointRouteBuilder MapInteractiveWebSocket(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost(TicketsPath, (HttpContext http) =>
+        endpoints.MapPost(TicketsPath, (HttpContext http, IInteractiveTickets tickets) =>
         {
-            var caller = CallerOf(http)!;
-            foreach (var (key, value) in Tickets)
-                if (value.Expires < DateTimeOffset.UtcNow) Tickets.TryRemove(key, out _);
-            var ticket = OpaqueTokens.New("pyws_");
             var expires = DateTimeOffset.UtcNow + TicketLifetime;
-            Tickets[OpaqueTokens.Hash(ticket)] = (caller, expires);
+            var ticket = tickets.Issue(CallerOf(http)!, expires);
             return Results.Json(new { ticket, expiresAt = expires });
         }).RequireAuthorization();
 
@@ -58,7 +55,7 @@ public static class InteractiveWebSocket
             http.ClientAddress());
     }
 
-    private static async Task HandleAsync(HttpContext http, InteractiveSession session, ILoggerFactory logs)
+    private static async Task HandleAsync(HttpContext http, InteractiveSession session, IInteractiveTickets tickets, ILoggerFactory logs)
     {
         if (!http.WebSockets.IsWebSocketRequest)
         {
@@ -66,9 +63,9 @@ public static class InteractiveWebSocket
             return;
         }
         var caller = CallerOf(http);
-        if (caller is null && http.Request.Query["ticket"].ToString() is { Length: > 0 } ticket
-            && Tickets.TryRemove(OpaqueTokens.Hash(ticket), out var entry) && entry.Expires > DateTimeOffset.UtcNow)
-            caller = entry.Caller with { ClientAddress = http.ClientAddress() };
+        if (caller is null && http.Request.Query["ticket"].ToString() is { Length: > 0 and <= MaxTicketLength } ticket
+            && ticket.StartsWith(OpaqueTokens.TicketPrefix, StringComparison.Ordinal) && tickets.Redeem(ticket) is { } holder)
+            caller = holder with { ClientAddress = http.ClientAddress() };
         if (caller is null)
         {
             await ErrorResponses.WriteAsync(http, StatusCode.Unauthenticated,

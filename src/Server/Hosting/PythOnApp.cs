@@ -64,6 +64,7 @@ public static class PythOnApp
         services.TryAddSingleton<IRunPlaces, LocalRunPlaces>();
         services.TryAddSingleton<IZkAttemptLedger, LocalZkAttemptLedger>();
         services.TryAddSingleton<IInstallLocks, LocalInstallLocks>();
+        services.TryAddSingleton<IInteractiveTickets, LocalInteractiveTickets>();
 
         services.AddPythOnOpenApi();
         services.AddPythOnAuthentication();

@@ -11,7 +11,8 @@ namespace PythOn.Server.RateLimiting;
 /// <summary>
 /// Fixed one-minute windows: register/login/refresh per client address (the "auth" policy), and a global
 /// limit per user for authenticated calls (per address for anonymous ones). Rejections are 429 with
-/// Retry-After on REST and RESOURCE_EXHAUSTED on gRPC.
+/// Retry-After on REST and RESOURCE_EXHAUSTED on gRPC. Counted in the process: with N replicas a client spread over
+/// them gets up to N× each limit (README, "Several replicas and agents", says why that is kept).
 /// </summary>
 public static class RateLimits
 {

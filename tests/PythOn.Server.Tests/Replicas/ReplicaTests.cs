@@ -1,4 +1,7 @@
 using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
 using Grpc.Core;
 using PythOn.Api.V1;
 using PythOn.Server.Tests.EndToEnd;
@@ -133,6 +136,47 @@ public sealed class ReplicaTests(ReplicaFixture fx)
         Assert.Equal(fromA, fromB);
         Assert.Contains("auth.register", fromA);
         Assert.Contains("secret.put", fromA);
+    }
+
+    [Fact]
+    public async Task A_WebSocket_ticket_issued_by_one_replica_opens_an_interactive_run_on_the_other_once()
+    {
+        var user = await Users.RegisterAsync(fx.A.Rest);
+        var ticket = (await fx.A.Rest.PostAsync("/api/v1/execute/interactive/tickets", new { }, user.Key)).Expect(HttpStatusCode.OK).Json.Str("ticket");
+        var uri = new UriBuilder(fx.B.RestAddress) { Scheme = "ws", Path = "/api/v1/execute/interactive", Query = "ticket=" + Uri.EscapeDataString(ticket) }.Uri;
+
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(uri, CancellationToken.None);
+        await socket.SendAsync(Encoding.UTF8.GetBytes("""{"start":{"run":{"language":"python","code":"print('ran on B via', input())"}}}"""),
+            WebSocketMessageType.Text, true, CancellationToken.None);
+        await socket.SendAsync("""{"stdin":"a ticket from A\n"}"""u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        var result = await WsResultAsync(socket);
+
+        Assert.True(result.GetProperty("exitCode").GetInt32() == 0, $"{result}\n{fx.Logs}");
+        Assert.Equal("ran on B via a ticket from A\n", result.GetProperty("output").GetString());
+        using var again = new ClientWebSocket();
+        await Assert.ThrowsAsync<WebSocketException>(() => again.ConnectAsync(uri, CancellationToken.None)); // 401: used up
+    }
+
+    /// <summary>Reads the socket's messages until the run's result, within a deadline.</summary>
+    private static async Task<JsonElement> WsResultAsync(ClientWebSocket socket)
+    {
+        var buffer = new byte[1 << 16];
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            using var message = new MemoryStream();
+            WebSocketReceiveResult received;
+            do
+            {
+                received = await socket.ReceiveAsync(buffer, deadline.Token);
+                if (received.MessageType == WebSocketMessageType.Close) throw new InvalidOperationException("closed before the result");
+                message.Write(buffer, 0, received.Count);
+            } while (!received.EndOfMessage);
+            var json = JsonDocument.Parse(message.ToArray()).RootElement;
+            if (json.TryGetProperty("error", out var error)) throw new InvalidOperationException($"the run failed: {error}");
+            if (json.TryGetProperty("result", out var result)) return result.Clone();
+        }
     }
 
     private async Task<string> InstallLinesAsync() => string.Join("\n",

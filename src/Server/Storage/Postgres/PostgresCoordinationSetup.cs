@@ -7,8 +7,8 @@ namespace PythOn.Server.Storage.Postgres;
 public static class PostgresCoordinationSetup
 {
     /// <summary>
-    /// Replicas on one PostgreSQL share the per-user run cap, the ZK failure budget and the package install locks
-    /// (registered before the in-process defaults, which are added with TryAdd).
+    /// Replicas on one PostgreSQL share the per-user run cap, the ZK failure budget, the package install locks and the
+    /// interactive WebSocket tickets (registered before the in-process defaults, which are added with TryAdd).
     /// </summary>
     public static IServiceCollection AddPythOnPostgresCoordination(this IServiceCollection services)
     {
@@ -17,6 +17,7 @@ public static class PostgresCoordinationSetup
         services.AddHostedService<RunPlaceHeartbeat>();
         services.AddSingleton<IZkAttemptLedger, PostgresZkAttemptLedger>();
         services.AddSingleton<IInstallLocks, PostgresInstallLocks>();
+        services.AddSingleton<IInteractiveTickets, PostgresInteractiveTickets>();
         return services;
     }
 }

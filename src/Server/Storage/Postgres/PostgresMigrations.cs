@@ -97,6 +97,16 @@ public static class PostgresMigrations
             );
             """),
         new(2, "run places, ZK attempts and package install locks: what replicas coordinate through", CoordinationSchema.Create),
+        new(3, "interactive WebSocket tickets, by SHA-256, so any replica redeems them", """
+            CREATE TABLE interactive_tickets (
+                hash        text        PRIMARY KEY,
+                user_id     text        NOT NULL,
+                email       text        NOT NULL,
+                auth_method text        NOT NULL,
+                expires_at  timestamptz NOT NULL
+            );
+            CREATE INDEX interactive_tickets_expiry ON interactive_tickets (expires_at);
+            """),
     ];
 
     public static int Latest => All[^1].Version;
