@@ -27,7 +27,7 @@ public sealed class SlotPoolTests(SandboxFixture fx)
         var id = $"busy-{Guid.NewGuid():N}"[..16];
         await using var agent = await AgentProcess.StartAsync(Path.Combine(fx.Dir, id), id, fx.Image, pythonPool: 1, javaScriptPool: 0,
             new Dictionary<string, string> { ["Agent__Pool__AcquireTimeoutMs"] = "300" });
-        var sleeper = Runs.Python("import time\ntime.sleep(3)");
+        var sleeper = Runs.Python("import time\ntime.sleep(8)"); // outlasts a slow machine's way from the poll to the second call
         var busy = agent.Client.RunAsync(sleeper);
         await Poll.UntilAsync(async () => (await agent.Client.GetStatusAsync(new GetStatusRequest())).ActiveRuns == 1,
             TimeSpan.FromSeconds(10), "the first run holds the slot");
