@@ -1,4 +1,5 @@
 using LiteDB;
+using Microsoft.Extensions.Time.Testing;
 using PythOn.Server.Auth;
 using PythOn.Server.Execution;
 
@@ -8,13 +9,7 @@ namespace PythOn.Server.Tests.Execution;
 [Trait(Tier.Name, Tier.Fast)]
 public sealed class LocalInteractiveTicketsTests
 {
-    private sealed class ManualClock : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
-    private readonly ManualClock _clock = new();
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
     private readonly Caller _caller = new(ObjectId.NewObjectId(), "ticket@example.com", "api_key", "203.0.113.7");
 
     private LocalInteractiveTickets Tickets() => new(_clock);
@@ -23,7 +18,7 @@ public sealed class LocalInteractiveTicketsTests
     public void A_ticket_redeems_for_the_account_it_was_issued_for()
     {
         var tickets = Tickets();
-        var ticket = tickets.Issue(_caller, _clock.Now.AddSeconds(60));
+        var ticket = tickets.Issue(_caller, _clock.GetUtcNow().AddSeconds(60));
 
         var redeemed = tickets.Redeem(ticket);
 
@@ -35,7 +30,7 @@ public sealed class LocalInteractiveTicketsTests
     public void A_ticket_redeems_only_once()
     {
         var tickets = Tickets();
-        var ticket = tickets.Issue(_caller, _clock.Now.AddSeconds(60));
+        var ticket = tickets.Issue(_caller, _clock.GetUtcNow().AddSeconds(60));
         Assert.NotNull(tickets.Redeem(ticket));
 
         Assert.Null(tickets.Redeem(ticket));
@@ -45,8 +40,8 @@ public sealed class LocalInteractiveTicketsTests
     public void An_expired_ticket_is_refused()
     {
         var tickets = Tickets();
-        var ticket = tickets.Issue(_caller, _clock.Now.AddSeconds(60));
-        _clock.Now = _clock.Now.AddSeconds(61);
+        var ticket = tickets.Issue(_caller, _clock.GetUtcNow().AddSeconds(60));
+        _clock.Advance(TimeSpan.FromSeconds(61));
 
         Assert.Null(tickets.Redeem(ticket));
     }
@@ -55,7 +50,7 @@ public sealed class LocalInteractiveTicketsTests
     public void A_ticket_never_issued_is_refused()
     {
         var tickets = Tickets();
-        tickets.Issue(_caller, _clock.Now.AddSeconds(60));
+        tickets.Issue(_caller, _clock.GetUtcNow().AddSeconds(60));
 
         Assert.Null(tickets.Redeem(OpaqueTokens.New(OpaqueTokens.TicketPrefix)));
     }
@@ -65,6 +60,6 @@ public sealed class LocalInteractiveTicketsTests
     {
         var tickets = Tickets();
 
-        Assert.NotEqual(tickets.Issue(_caller, _clock.Now.AddSeconds(60)), tickets.Issue(_caller, _clock.Now.AddSeconds(60)));
+        Assert.NotEqual(tickets.Issue(_caller, _clock.GetUtcNow().AddSeconds(60)), tickets.Issue(_caller, _clock.GetUtcNow().AddSeconds(60)));
     }
 }

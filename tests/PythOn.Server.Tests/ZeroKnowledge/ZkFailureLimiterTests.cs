@@ -1,5 +1,6 @@
 using Grpc.Core;
 using LiteDB;
+using Microsoft.Extensions.Time.Testing;
 using PythOn.Server.ZeroKnowledge;
 
 namespace PythOn.Server.Tests.ZeroKnowledge;
@@ -8,13 +9,7 @@ namespace PythOn.Server.Tests.ZeroKnowledge;
 [Trait(Tier.Name, Tier.Fast)]
 public sealed class ZkFailureLimiterTests
 {
-    private sealed class ManualClock : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
-    private readonly ManualClock _clock = new();
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
     private readonly ObjectId _user = ObjectId.NewObjectId();
 
     private ZkFailureLimiter Limiter() => new(new LocalZkAttemptLedger(_clock));
@@ -63,7 +58,7 @@ public sealed class ZkFailureLimiterTests
     {
         var limiter = Limiter();
         for (var i = 0; i < 5; i++) Fail(limiter, _user, "p");
-        _clock.Now += ZkFailureLimiter.Window;
+        _clock.Advance(ZkFailureLimiter.Window);
 
         limiter.Begin(_user, "p").Dispose();
     }
