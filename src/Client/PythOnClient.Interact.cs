@@ -69,6 +69,7 @@ public sealed class InteractiveRun : IAsyncDisposable
         }
     }
 
+    /// <summary>Ends the call; the run stops if it is still going.</summary>
     public ValueTask DisposeAsync()
     {
         _call.Dispose();

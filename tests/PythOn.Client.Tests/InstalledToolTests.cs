@@ -30,7 +30,7 @@ public sealed class InstalledTool : IAsyncLifetime
         var pack = await DotnetAsync(["pack", Path.Combine(Repo.Root, "src/Client/Cli/PythOn.Cli.csproj"), "-c", Repo.Configuration,
             "--no-build", "--no-restore", "-nologo", "-o", packages]);
         Assert.True(pack.ExitCode == 0, $"dotnet pack failed: {pack}");
-        var package = Assert.Single(Directory.GetFiles(packages, "PythOn.Cli.*.nupkg").Where(p => !p.EndsWith(".snupkg")));
+        var package = Assert.Single(Directory.GetFiles(packages, "PythOn.Cli.*.nupkg"), p => !p.EndsWith(".snupkg"));
         var version = Path.GetFileNameWithoutExtension(package)["PythOn.Cli.".Length..];
 
         // Only that folder as a source, so nothing of the same name can come from anywhere else.

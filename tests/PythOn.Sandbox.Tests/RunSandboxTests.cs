@@ -18,7 +18,7 @@ public sealed class OneSlotAgent : IAsyncLifetime
 }
 
 [Collection(SandboxCollection.Name)]
-public sealed class RunSandboxTests(SandboxFixture fx, OneSlotAgent one) : IClassFixture<OneSlotAgent>
+public sealed class RunSandboxTests(OneSlotAgent one) : IClassFixture<OneSlotAgent>
 {
     private const string Secret = "second-run-secret-4b1d";
 

@@ -103,7 +103,7 @@ public sealed class HostileInstallerTests(HostileInstallerFixture fx) : IClassFi
         Assert.Empty(Directory.EnumerateFileSystemEntries(HostileInstallerFixture.Target));
         Assert.False(File.Exists(Path.Combine(fx.Stores, "escaped.txt")));
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(fx.Stores, ".staging")));
-        Assert.Empty(Directory.EnumerateDirectories(fx.Stores).Where(d => !Path.GetFileName(d).StartsWith('.')));
+        Assert.DoesNotContain(Directory.EnumerateDirectories(fx.Stores), d => !Path.GetFileName(d).StartsWith('.'));
     }
 
     [Theory]
@@ -135,7 +135,7 @@ public sealed class HostileInstallerTests(HostileInstallerFixture fx) : IClassFi
 
         Assert.True(result.Ok, result.Message);
         var mod = Path.Combine(fx.Stores, result.StoreId, "site-packages", "mod");
-        Assert.Equal(["__init__.py", "alias.py"], Directory.EnumerateFileSystemEntries(mod).Select(Path.GetFileName).Order().ToArray());
+        Assert.Equal(["__init__.py", "alias.py"], Directory.EnumerateFileSystemEntries(mod).Select(p => Path.GetFileName(p)!).Order().ToArray());
         Assert.Equal("__init__.py", new FileInfo(Path.Combine(mod, "alias.py")).LinkTarget);
         var rwxr_xr_x = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
             | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;

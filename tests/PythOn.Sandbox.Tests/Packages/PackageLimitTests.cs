@@ -41,7 +41,7 @@ public sealed class PackageLimitTests(SandboxFixture fx)
 
     private static void AssertNothingLeft(string stores)
     {
-        Assert.Empty(Directory.EnumerateDirectories(stores).Where(d => !Path.GetFileName(d).StartsWith('.')));
+        Assert.DoesNotContain(Directory.EnumerateDirectories(stores), d => !Path.GetFileName(d).StartsWith('.'));
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(stores, ".staging")));
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(stores, ".requests")));
     }

@@ -12,11 +12,14 @@ namespace PythOn.Server.Tests.EndToEnd;
 
 /// <summary>What the Execute end-to-end classes share: the server and agent of the collection, the account that runs,
 /// the account with a stored secret, and a gRPC stream read whole.</summary>
-public abstract class ExecuteEndToEnd(SandboxedServerFixture e2e) : IAsyncLifetime
+public abstract class ExecuteEndToEnd(SandboxedServerFixture fixture) : IAsyncLifetime
 {
+    /// <summary>The shared server, agent and clients of the end-to-end collection.</summary>
+    protected SandboxedServerFixture E2e { get; } = fixture;
+
     protected TestUser _user = null!;
 
-    public async Task InitializeAsync() => _user = await e2e.SharedAsync("execute user", () => Users.RegisterAsync(e2e.Rest));
+    public async Task InitializeAsync() => _user = await E2e.SharedAsync("execute user", () => Users.RegisterAsync(E2e.Rest));
 
     public Task DisposeAsync() => Task.CompletedTask;
 
@@ -25,11 +28,11 @@ public abstract class ExecuteEndToEnd(SandboxedServerFixture e2e) : IAsyncLifeti
     /// <summary>An account with the secret API_TOKEN stored through PutSecret.</summary>
     protected async Task<(TestUser User, string Value)> SecretUserAsync()
     {
-        var shared = await e2e.SharedAsync("secret user", async () =>
+        var shared = await E2e.SharedAsync("secret user", async () =>
         {
-            var user = await Users.RegisterAsync(e2e.Rest);
+            var user = await Users.RegisterAsync(E2e.Rest);
             const string value = "tok-E2E-masked-4f9c1d";
-            (await e2e.Rest.PutAsync("/api/v1/secrets/API_TOKEN", new { value }, user.Key)).Expect(HttpStatusCode.OK);
+            (await E2e.Rest.PutAsync("/api/v1/secrets/API_TOKEN", new { value }, user.Key)).Expect(HttpStatusCode.OK);
             return new SecretUser(user, value);
         });
         return (shared.User, shared.Value);
@@ -37,7 +40,7 @@ public abstract class ExecuteEndToEnd(SandboxedServerFixture e2e) : IAsyncLifeti
 
     protected async Task<(List<OutputChunk> Chunks, ExecuteResponse Result)> StreamAsync(ExecuteRequest request, TestUser user)
     {
-        using var call = e2e.Rpc.Execute.ExecuteStream(request, user.Key.Metadata);
+        using var call = E2e.Rpc.Execute.ExecuteStream(request, user.Key.Metadata);
         var events = new List<ExecuteStreamEvent>();
         while (await call.ResponseStream.MoveNext(CancellationToken.None)) events.Add(call.ResponseStream.Current);
         Assert.NotEmpty(events);

@@ -14,7 +14,7 @@ namespace PythOn.Server.Tests.EndToEnd;
 /// Execution limits end to end: timeout, memory, the output cap, the per-user run cap, and the requests refused with 400.
 /// </summary>
 [Collection(SandboxedServerCollection.Name)]
-public sealed class ExecuteLimitTests(SandboxedServerFixture e2e) : ExecuteEndToEnd(e2e)
+public sealed class ExecuteLimitTests(SandboxedServerFixture fixture) : ExecuteEndToEnd(fixture)
 {
     [Theory]
     [InlineData(Transport.Rest)]
@@ -25,7 +25,7 @@ public sealed class ExecuteLimitTests(SandboxedServerFixture e2e) : ExecuteEndTo
         request.Timeout = 2;
         var clock = Stopwatch.StartNew();
 
-        var result = await e2e.ExecuteAsync(transport, request, _user);
+        var result = await E2e.ExecuteAsync(transport, request, _user);
 
         Assert.True(result.TimedOut);
         Assert.Equal(137, result.ExitCode);
@@ -37,7 +37,7 @@ public sealed class ExecuteLimitTests(SandboxedServerFixture e2e) : ExecuteEndTo
     [Fact]
     public async Task A_program_over_the_memory_limit_is_killed_with_137()
     {
-        var result = await e2e.ExecuteAsync(Transport.Rest,
+        var result = await E2e.ExecuteAsync(Transport.Rest,
             Python("print('allocating', flush=True)\nblocks = [b'x' * (64 << 20) for _ in range(16)]\nprint('survived', len(blocks))"), _user);
 
         Assert.Equal(137, result.ExitCode);
@@ -53,7 +53,7 @@ public sealed class ExecuteLimitTests(SandboxedServerFixture e2e) : ExecuteEndTo
         var request = Python("import sys\nchunk = 'x' * 65536\nwhile True:\n    sys.stdout.write(chunk)");
         request.Timeout = 60;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var result = await e2e.ExecuteAsync(transport, request, _user);
+        var result = await E2e.ExecuteAsync(transport, request, _user);
 
         Assert.True(result.OutputTruncated);
         Assert.True(result.StoppedAtOutputCap);
@@ -69,21 +69,21 @@ public sealed class ExecuteLimitTests(SandboxedServerFixture e2e) : ExecuteEndTo
     {
         // Two JavaScript runs hold this user's two places (PythOn:Limits:MaxConcurrentRunsPerUser = 2); a Python run
         // of someone else still gets a slot.
-        var hog = await Users.RegisterAsync(e2e.Rest);
+        var hog = await Users.RegisterAsync(E2e.Rest);
         var sleeper = JavaScript("console.log('up'); setTimeout(() => {}, 20000);");
         sleeper.Timeout = 30;
         using var cancel = new CancellationTokenSource();
-        var calls = Enumerable.Range(0, 2).Select(_ => e2e.Rpc.Execute.ExecuteStream(sleeper, hog.Key.Metadata, cancellationToken: cancel.Token)).ToList();
+        var calls = Enumerable.Range(0, 2).Select(_ => E2e.Rpc.Execute.ExecuteStream(sleeper, hog.Key.Metadata, cancellationToken: cancel.Token)).ToList();
         try
         {
             foreach (var call in calls)
                 Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None)); // both are running
 
-            var third = await e2e.Rest.PostAsync("/api/v1/execute", new { language = "python", code = "print(1)" }, hog.Key);
+            var third = await E2e.Rest.PostAsync("/api/v1/execute", new { language = "python", code = "print(1)" }, hog.Key);
 
             third.ExpectStatusBody(HttpStatusCode.TooManyRequests, 8);
             Assert.NotNull(third.Headers.RetryAfter?.Delta);
-            Assert.Equal("other\n", (await e2e.ExecuteAsync(Transport.Rest, Python("print('other')"), _user)).Output);
+            Assert.Equal("other\n", (await E2e.ExecuteAsync(Transport.Rest, Python("print('other')"), _user)).Output);
         }
         finally
         {
@@ -110,7 +110,7 @@ public sealed class ExecuteLimitTests(SandboxedServerFixture e2e) : ExecuteEndTo
     [InlineData(Transport.Grpc)]
     public async Task A_program_that_prints_less_than_the_cap_is_not_stopped(Transport transport)
     {
-        var result = await e2e.ExecuteAsync(transport,
+        var result = await E2e.ExecuteAsync(transport,
             Python("import sys\nsys.stdout.write('x' * 500_000)\nprint('end', file=sys.stderr)"), _user);
 
         Assert.False(result.OutputTruncated);
@@ -127,7 +127,7 @@ public sealed class ExecuteLimitTests(SandboxedServerFixture e2e) : ExecuteEndTo
     {
         var code = "x = 1\n" + new string('#', 256 * 1024);
 
-        var message = await e2e.ExecuteFailsAsync(transport, Python(code), _user, HttpStatusCode.BadRequest, StatusCode.InvalidArgument);
+        var message = await E2e.ExecuteFailsAsync(transport, Python(code), _user, HttpStatusCode.BadRequest, StatusCode.InvalidArgument);
 
         Assert.Contains("code is", message);
         Assert.Contains("limit", message);
@@ -141,7 +141,7 @@ public sealed class ExecuteLimitTests(SandboxedServerFixture e2e) : ExecuteEndTo
         var request = Python("print(1)");
         request.Stdin = new string('s', 1024 * 1024 + 1);
 
-        var message = await e2e.ExecuteFailsAsync(transport, request, _user, HttpStatusCode.BadRequest, StatusCode.InvalidArgument);
+        var message = await E2e.ExecuteFailsAsync(transport, request, _user, HttpStatusCode.BadRequest, StatusCode.InvalidArgument);
 
         Assert.Contains("stdin is", message);
     }
@@ -152,7 +152,7 @@ public sealed class ExecuteLimitTests(SandboxedServerFixture e2e) : ExecuteEndTo
     [InlineData(Transport.Rest, "")]
     public async Task An_unknown_language_is_refused_with_400(Transport transport, string language)
     {
-        var message = await e2e.ExecuteFailsAsync(transport, new ExecuteRequest { Language = language, Code = "print(1)" }, _user,
+        var message = await E2e.ExecuteFailsAsync(transport, new ExecuteRequest { Language = language, Code = "print(1)" }, _user,
             HttpStatusCode.BadRequest, StatusCode.InvalidArgument);
 
         Assert.Contains("language must be 'python' or 'javascript'", message);
@@ -168,7 +168,7 @@ public sealed class ExecuteLimitTests(SandboxedServerFixture e2e) : ExecuteEndTo
         var request = Python("print(1)");
         request.Timeout = timeout;
 
-        var message = await e2e.ExecuteFailsAsync(transport, request, _user, HttpStatusCode.BadRequest, StatusCode.InvalidArgument);
+        var message = await E2e.ExecuteFailsAsync(transport, request, _user, HttpStatusCode.BadRequest, StatusCode.InvalidArgument);
 
         Assert.Contains("timeout must be", message);
     }

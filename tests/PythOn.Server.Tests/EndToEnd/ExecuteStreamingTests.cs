@@ -14,7 +14,7 @@ namespace PythOn.Server.Tests.EndToEnd;
 /// Streaming runs end to end over gRPC and REST: chunks as produced, masking, cancellation, exactly one result.
 /// </summary>
 [Collection(SandboxedServerCollection.Name)]
-public sealed class ExecuteStreamingTests(SandboxedServerFixture e2e) : ExecuteEndToEnd(e2e)
+public sealed class ExecuteStreamingTests(SandboxedServerFixture fixture) : ExecuteEndToEnd(fixture)
 {
     [Fact]
     public async Task Secrets_are_masked_in_streamed_chunks_too()
@@ -37,7 +37,7 @@ public sealed class ExecuteStreamingTests(SandboxedServerFixture e2e) : ExecuteE
         // The program writes one line, then runs until its 4 s timeout kills it: the chunk must arrive seconds before the result.
         var request = Python("import sys, time\nsys.stdout.write('first\\n')\nsys.stdout.flush()\nwhile True:\n    time.sleep(0.01)");
         request.Timeout = 4;
-        using var call = e2e.Rpc.Execute.ExecuteStream(request, _user.Key.Metadata);
+        using var call = E2e.Rpc.Execute.ExecuteStream(request, _user.Key.Metadata);
         var clock = Stopwatch.StartNew();
 
         Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
@@ -63,9 +63,9 @@ public sealed class ExecuteStreamingTests(SandboxedServerFixture e2e) : ExecuteE
         var request = Python("import sys, time\nsys.stdout.write('up\\n')\nsys.stdout.flush()\nwhile True:\n    time.sleep(0.05)");
         request.Timeout = 60;
         using var cancel = new CancellationTokenSource();
-        using var call = e2e.Rpc.Execute.ExecuteStream(request, _user.Key.Metadata, cancellationToken: cancel.Token);
+        using var call = E2e.Rpc.Execute.ExecuteStream(request, _user.Key.Metadata, cancellationToken: cancel.Token);
         Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
-        var container = await Poll.ForAsync(() => DockerCli.FindRunningPythonProgramAsync(e2e.Agent.InstanceId), TimeSpan.FromSeconds(30),
+        var container = await Poll.ForAsync(() => DockerCli.FindRunningPythonProgramAsync(E2e.Agent.InstanceId), TimeSpan.FromSeconds(30),
             "a container of the agent runs the program");
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
@@ -92,7 +92,7 @@ public sealed class ExecuteStreamingTests(SandboxedServerFixture e2e) : ExecuteE
     [Fact]
     public async Task Streaming_over_REST_is_newline_delimited_JSON_chunks_then_one_result()
     {
-        var response = await e2e.Rest.PostAsync("/api/v1/execute/stream",
+        var response = await E2e.Rest.PostAsync("/api/v1/execute/stream",
             new { code = "import sys\nprint('a', flush=True)\nsys.stderr.write('b\\n')\nsys.stderr.flush()\nprint('c')", language = "python" }, _user.Key);
 
         response.Expect(HttpStatusCode.OK);
@@ -122,7 +122,7 @@ public sealed class ExecuteStreamingTests(SandboxedServerFixture e2e) : ExecuteE
         };
         _user.Key.Apply(request);
         var clock = Stopwatch.StartNew();
-        using var response = await e2e.Rest.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var response = await E2e.Rest.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
 
         var firstLine = await reader.ReadLineAsync();

@@ -15,7 +15,7 @@ namespace PythOn.Server.Tests.EndToEnd;
 /// Docker. Output, stdin, args, exit codes, errors, secrets and environment.
 /// </summary>
 [Collection(SandboxedServerCollection.Name)]
-public sealed class ExecuteTests(SandboxedServerFixture e2e) : ExecuteEndToEnd(e2e)
+public sealed class ExecuteTests(SandboxedServerFixture fixture) : ExecuteEndToEnd(fixture)
 {
     [Theory]
     [InlineData(Transport.Rest, "python", "print('Hello, world!')")]
@@ -24,7 +24,7 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : ExecuteEndToEnd(e
     [InlineData(Transport.Grpc, "javascript", "console.log('Hello, world!')")]
     public async Task Hello_world_runs_and_returns_its_output(Transport transport, string language, string code)
     {
-        var result = await e2e.ExecuteAsync(transport, new ExecuteRequest { Language = language, Code = code }, _user);
+        var result = await E2e.ExecuteAsync(transport, new ExecuteRequest { Language = language, Code = code }, _user);
 
         Assert.Equal("Hello, world!\n", result.Output);
         Assert.Equal("", result.Error);
@@ -38,7 +38,7 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : ExecuteEndToEnd(e
     [Fact]
     public async Task A_REST_execute_answers_the_documented_fields_and_no_zeroKnowledge()
     {
-        var response = await e2e.Rest.PostAsync("/api/v1/execute", new { code = "print('plain')", language = "python" }, _user.Key);
+        var response = await E2e.Rest.PostAsync("/api/v1/execute", new { code = "print('plain')", language = "python" }, _user.Key);
 
         var json = response.Expect(HttpStatusCode.OK).Json;
         Assert.Equal(["durationMs", "error", "exitCode", "language", "output", "outputTruncated", "timedOut"],
@@ -49,7 +49,7 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : ExecuteEndToEnd(e
     [Fact]
     public async Task A_gRPC_execute_leaves_zeroKnowledge_unset()
     {
-        var result = await e2e.Rpc.Execute.ExecuteAsync(Python("print('plain')"), _user.Key.Metadata);
+        var result = await E2e.Rpc.Execute.ExecuteAsync(Python("print('plain')"), _user.Key.Metadata);
 
         Assert.Equal("plain\n", result.Output);
         Assert.False(result.HasZeroKnowledge);
@@ -63,7 +63,7 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : ExecuteEndToEnd(e
         var request = Python("import sys\ndata = sys.stdin.read()\nprint(repr(data))");
         request.Stdin = "line one\nline two\n";
 
-        var result = await e2e.ExecuteAsync(transport, request, _user);
+        var result = await E2e.ExecuteAsync(transport, request, _user);
 
         Assert.Equal("'line one\\nline two\\n'\n", result.Output);
     }
@@ -75,7 +75,7 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : ExecuteEndToEnd(e
     {
         var request = new ExecuteRequest { Language = language, Code = code, Args = { "alpha", "two words", "" } };
 
-        var result = await e2e.ExecuteAsync(transport, request, _user);
+        var result = await E2e.ExecuteAsync(transport, request, _user);
 
         Assert.Equal(expected, result.Output);
     }
@@ -85,7 +85,7 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : ExecuteEndToEnd(e
     [InlineData(Transport.Grpc)]
     public async Task A_non_zero_exit_code_and_stderr_come_back_as_a_normal_response(Transport transport)
     {
-        var result = await e2e.ExecuteAsync(transport,
+        var result = await E2e.ExecuteAsync(transport,
             Python("import sys\nprint('before')\nsys.stderr.write('it broke\\n')\nsys.exit(3)"), _user);
 
         Assert.Equal(3, result.ExitCode);
@@ -97,7 +97,7 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : ExecuteEndToEnd(e
     [Fact]
     public async Task An_uncaught_JavaScript_error_gives_exit_code_1_and_the_error_on_stderr()
     {
-        var result = await e2e.ExecuteAsync(Transport.Rest, JavaScript("throw new Error('kaput-js-77')"), _user);
+        var result = await E2e.ExecuteAsync(Transport.Rest, JavaScript("throw new Error('kaput-js-77')"), _user);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("Error: kaput-js-77", result.Error);
@@ -107,7 +107,7 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : ExecuteEndToEnd(e
     [Fact]
     public async Task A_Python_traceback_shows_the_users_file_not_the_runner()
     {
-        var result = await e2e.ExecuteAsync(Transport.Grpc, Python("def f():\n    raise ValueError('bad value 9')\nf()"), _user);
+        var result = await E2e.ExecuteAsync(Transport.Grpc, Python("def f():\n    raise ValueError('bad value 9')\nf()"), _user);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("ValueError: bad value 9", result.Error);
@@ -122,7 +122,7 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : ExecuteEndToEnd(e
     {
         var (user, value) = await SecretUserAsync();
 
-        var result = await e2e.ExecuteAsync(transport,
+        var result = await E2e.ExecuteAsync(transport,
             Python("import os, sys\nprint('token=' + os.environ['API_TOKEN'])\nprint('len', len(os.environ['API_TOKEN']))\nsys.stderr.write('err ' + os.environ['API_TOKEN'] + '\\n')"),
             user);
 
@@ -137,7 +137,7 @@ public sealed class ExecuteTests(SandboxedServerFixture e2e) : ExecuteEndToEnd(e
         var request = Python("import os\nprint(os.environ['GREETING'])");
         request.Env["GREETING"] = "bonjour";
 
-        var result = await e2e.ExecuteAsync(Transport.Rest, request, _user);
+        var result = await E2e.ExecuteAsync(Transport.Rest, request, _user);
 
         Assert.Equal("bonjour\n", result.Output);
     }

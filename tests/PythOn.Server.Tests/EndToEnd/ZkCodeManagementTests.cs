@@ -11,7 +11,7 @@ namespace PythOn.Server.Tests.EndToEnd;
 /// Zero-knowledge code end to end: payload validation, metadata, replacement, deletion, isolation between users, audit.
 /// </summary>
 [Collection(SandboxedServerCollection.Name)]
-public sealed class ZkCodeManagementTests(SandboxedServerFixture e2e) : ZkEndToEnd(e2e)
+public sealed class ZkCodeManagementTests(SandboxedServerFixture fixture) : ZkEndToEnd(fixture)
 {
     public static TheoryData<string, string, string> BadPayloads()
     {
@@ -53,20 +53,20 @@ public sealed class ZkCodeManagementTests(SandboxedServerFixture e2e) : ZkEndToE
         (await StoreAsync(name, """{"v":2,"salt":"wZPl9qd+KCzQjxaK2mBjvA==","nonce":"Lwen+hIZbKdFuhyszQ1IV3epUwvyD8JF","ciphertext":"AAAAAAAAAAAAAAAAAAAAAA=="}"""))
             .Expect(HttpStatusCode.BadRequest);
 
-        var list = (await e2e.Rest.GetAsync("/api/v1/zk/code", _user.Key)).Expect(HttpStatusCode.OK).Json;
+        var list = (await E2e.Rest.GetAsync("/api/v1/zk/code", _user.Key)).Expect(HttpStatusCode.OK).Json;
         Assert.DoesNotContain(list.Items("code"), c => c.Str("name") == name);
     }
 
     [Fact]
     public async Task ListCode_shows_metadata_with_the_ciphertext_size_and_timestamps()
     {
-        var user = await Users.RegisterAsync(e2e.Rest);
+        var user = await Users.RegisterAsync(E2e.Rest);
         var before = DateTimeOffset.UtcNow.AddSeconds(-1);
         (await StoreAsync("b-second", ZkVectors.PayloadJson("ok-1"), user, "javascript", "js one")).Expect(HttpStatusCode.OK);
         (await StoreAsync("a-first", ZkVectors.PayloadJson("ok-0"), user, "python", "py one")).Expect(HttpStatusCode.OK);
         var after = DateTimeOffset.UtcNow.AddSeconds(1);
 
-        var list = (await e2e.Rest.GetAsync("/api/v1/zk/code", user.Key)).Expect(HttpStatusCode.OK).Json.Items("code");
+        var list = (await E2e.Rest.GetAsync("/api/v1/zk/code", user.Key)).Expect(HttpStatusCode.OK).Json.Items("code");
 
         Assert.Equal(["a-first", "b-second"], list.Select(c => c.Str("name")));
         var first = list[0];
@@ -84,16 +84,16 @@ public sealed class ZkCodeManagementTests(SandboxedServerFixture e2e) : ZkEndToE
     [Fact]
     public async Task Replacing_a_program_keeps_createdAt_and_moves_updatedAt()
     {
-        var user = await Users.RegisterAsync(e2e.Rest);
+        var user = await Users.RegisterAsync(E2e.Rest);
         (await StoreAsync("prog", ZkVectors.PayloadJson("ok-0"), user)).Expect(HttpStatusCode.OK);
-        var original = Assert.Single((await e2e.Rest.GetAsync("/api/v1/zk/code", user.Key)).Json.Items("code"));
+        var original = Assert.Single((await E2e.Rest.GetAsync("/api/v1/zk/code", user.Key)).Json.Items("code"));
         // Timestamps have millisecond resolution: wait (by polling the clock) until one has passed.
         var storedAt = DateTimeOffset.Parse(original.Str("updatedAt"));
         await Poll.UntilAsync(() => Task.FromResult(DateTimeOffset.UtcNow > storedAt.AddMilliseconds(5)), TimeSpan.FromSeconds(5), "the clock moves on");
 
         (await StoreAsync("prog", ZkVectors.PayloadJson("ok-1"), user, "javascript")).Expect(HttpStatusCode.OK);
 
-        var replaced = Assert.Single((await e2e.Rest.GetAsync("/api/v1/zk/code", user.Key)).Json.Items("code"));
+        var replaced = Assert.Single((await E2e.Rest.GetAsync("/api/v1/zk/code", user.Key)).Json.Items("code"));
         Assert.Equal(original.Str("createdAt"), replaced.Str("createdAt"));
         Assert.True(DateTimeOffset.Parse(replaced.Str("updatedAt")) > storedAt);
         Assert.Equal("javascript", replaced.Str("language"));
@@ -105,11 +105,11 @@ public sealed class ZkCodeManagementTests(SandboxedServerFixture e2e) : ZkEndToE
         var name = UniqueName("deleted");
         (await StoreAsync(name, ZkVectors.PayloadJson("ok-0"))).Expect(HttpStatusCode.OK);
 
-        (await e2e.Rest.DeleteAsync($"/api/v1/zk/code/{name}", _user.Key)).Expect(HttpStatusCode.OK);
+        (await E2e.Rest.DeleteAsync($"/api/v1/zk/code/{name}", _user.Key)).Expect(HttpStatusCode.OK);
 
         (await ExecuteAsync(name, DocumentedPassword)).ExpectStatusBody(HttpStatusCode.NotFound, (int)StatusCode.NotFound);
-        (await e2e.Rest.DeleteAsync($"/api/v1/zk/code/{name}", _user.Key)).ExpectStatusBody(HttpStatusCode.NotFound, (int)StatusCode.NotFound);
-        var list = (await e2e.Rest.GetAsync("/api/v1/zk/code", _user.Key)).Json;
+        (await E2e.Rest.DeleteAsync($"/api/v1/zk/code/{name}", _user.Key)).ExpectStatusBody(HttpStatusCode.NotFound, (int)StatusCode.NotFound);
+        var list = (await E2e.Rest.GetAsync("/api/v1/zk/code", _user.Key)).Json;
         Assert.DoesNotContain(list.Items("code"), c => c.Str("name") == name);
     }
 
@@ -119,7 +119,7 @@ public sealed class ZkCodeManagementTests(SandboxedServerFixture e2e) : ZkEndToE
         var name = UniqueName("pkgs");
         (await StoreAsync(name, ZkVectors.PayloadJson("ok-0"))).Expect(HttpStatusCode.OK);
 
-        var response = await e2e.Rest.SendAsync(HttpMethod.Post, $"/api/v1/zk/execute/{name}",
+        var response = await E2e.Rest.SendAsync(HttpMethod.Post, $"/api/v1/zk/execute/{name}",
             """{"masterPassword":"MyS3cur3P@ss!","packages":["git+https://example.com/x.git"]}""", _user.Key);
 
         var json = response.ExpectStatusBody(HttpStatusCode.BadRequest, (int)StatusCode.InvalidArgument);
@@ -129,17 +129,17 @@ public sealed class ZkCodeManagementTests(SandboxedServerFixture e2e) : ZkEndToE
     [Fact]
     public async Task Another_user_cannot_list_run_or_delete_a_users_program()
     {
-        var owner = await Users.RegisterAsync(e2e.Rest);
-        var other = await Users.RegisterAsync(e2e.Rest);
+        var owner = await Users.RegisterAsync(E2e.Rest);
+        var other = await Users.RegisterAsync(E2e.Rest);
         var name = UniqueName("private");
         (await StoreAsync(name, ZkVectors.PayloadJson("ok-0"), owner)).Expect(HttpStatusCode.OK);
 
-        var list = (await e2e.Rest.GetAsync("/api/v1/zk/code", other.Key)).Expect(HttpStatusCode.OK).Json;
+        var list = (await E2e.Rest.GetAsync("/api/v1/zk/code", other.Key)).Expect(HttpStatusCode.OK).Json;
         Assert.Empty(list.Items("code"));
         (await ExecuteAsync(name, DocumentedPassword, other)).ExpectStatusBody(HttpStatusCode.NotFound, (int)StatusCode.NotFound);
-        (await e2e.Rest.DeleteAsync($"/api/v1/zk/code/{name}", other.Key)).ExpectStatusBody(HttpStatusCode.NotFound, (int)StatusCode.NotFound);
+        (await E2e.Rest.DeleteAsync($"/api/v1/zk/code/{name}", other.Key)).ExpectStatusBody(HttpStatusCode.NotFound, (int)StatusCode.NotFound);
         await RpcAssert.FailsWith(StatusCode.NotFound,
-            e2e.Rpc.Zk.ExecuteCodeAsync(new ExecuteCodeRequest { Name = name, MasterPassword = DocumentedPassword }, other.Key.Metadata));
+            E2e.Rpc.Zk.ExecuteCodeAsync(new ExecuteCodeRequest { Name = name, MasterPassword = DocumentedPassword }, other.Key.Metadata));
 
         var stillThere = (await ExecuteAsync(name, DocumentedPassword, owner)).Expect(HttpStatusCode.OK).Json;
         Assert.Equal("Hello from zero-knowledge!\n", stillThere.Str("output"));
@@ -148,13 +148,13 @@ public sealed class ZkCodeManagementTests(SandboxedServerFixture e2e) : ZkEndToE
     [Fact]
     public async Task A_ZK_run_is_audited_without_the_password()
     {
-        var user = await Users.RegisterAsync(e2e.Rest);
+        var user = await Users.RegisterAsync(E2e.Rest);
         var name = UniqueName("audited");
         (await StoreAsync(name, ZkVectors.PayloadJson("ok-0"), user)).Expect(HttpStatusCode.OK);
         (await ExecuteAsync(name, DocumentedPassword, user)).Expect(HttpStatusCode.OK);
         (await ExecuteAsync(name, "wrong-password-5", user)).Expect(HttpStatusCode.Forbidden);
 
-        var audit = (await e2e.Rest.GetAsync("/api/v1/audit?pageSize=200", user.Key)).Expect(HttpStatusCode.OK);
+        var audit = (await E2e.Rest.GetAsync("/api/v1/audit?pageSize=200", user.Key)).Expect(HttpStatusCode.OK);
 
         var runs = audit.Json.Items("entries").Where(e => e.Str("action") == "zk.execute").ToList();
         Assert.Equal(["denied", "success"], runs.Select(r => r.Str("outcome")));

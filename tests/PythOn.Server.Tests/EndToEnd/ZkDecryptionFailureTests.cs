@@ -11,12 +11,12 @@ namespace PythOn.Server.Tests.EndToEnd;
 /// Zero-knowledge code end to end: the one "decryption failed" answer and the failure budget.
 /// </summary>
 [Collection(SandboxedServerCollection.Name)]
-public sealed class ZkDecryptionFailureTests(SandboxedServerFixture e2e) : ZkEndToEnd(e2e)
+public sealed class ZkDecryptionFailureTests(SandboxedServerFixture fixture) : ZkEndToEnd(fixture)
 {
     [Fact]
     public async Task A_wrong_password_is_the_one_documented_403_decryption_failed()
     {
-        var user = await Users.RegisterAsync(e2e.Rest);
+        var user = await Users.RegisterAsync(E2e.Rest);
         var name = UniqueName("wrong");
         (await StoreAsync(name, ZkVectors.PayloadJson("ok-0"), user)).Expect(HttpStatusCode.OK);
 
@@ -30,7 +30,7 @@ public sealed class ZkDecryptionFailureTests(SandboxedServerFixture e2e) : ZkEnd
     [Fact]
     public async Task A_tampered_payload_gets_the_same_403_as_a_wrong_password()
     {
-        var user = await Users.RegisterAsync(e2e.Rest);
+        var user = await Users.RegisterAsync(E2e.Rest);
         var tampered = ZkVectors.Payload("ok-0");
         var bytes = Convert.FromBase64String(tampered.Ciphertext);
         bytes[3] ^= 0x01; // one flipped bit: still a well-formed payload
@@ -49,12 +49,12 @@ public sealed class ZkDecryptionFailureTests(SandboxedServerFixture e2e) : ZkEnd
     [Fact]
     public async Task A_wrong_password_over_gRPC_is_PERMISSION_DENIED()
     {
-        var user = await Users.RegisterAsync(e2e.Rest);
+        var user = await Users.RegisterAsync(E2e.Rest);
         var name = UniqueName("wrong-grpc");
         (await StoreAsync(name, ZkVectors.PayloadJson("ok-0"), user)).Expect(HttpStatusCode.OK);
 
         var error = await RpcAssert.FailsWith(StatusCode.PermissionDenied,
-            e2e.Rpc.Zk.ExecuteCodeAsync(new ExecuteCodeRequest { Name = name, MasterPassword = "nope-nope-1" }, user.Key.Metadata));
+            E2e.Rpc.Zk.ExecuteCodeAsync(new ExecuteCodeRequest { Name = name, MasterPassword = "nope-nope-1" }, user.Key.Metadata));
 
         Assert.StartsWith("decryption failed", error.Status.Detail);
     }
@@ -62,7 +62,7 @@ public sealed class ZkDecryptionFailureTests(SandboxedServerFixture e2e) : ZkEnd
     [Fact]
     public async Task After_five_failed_decryptions_of_a_program_further_attempts_get_429_even_with_the_right_password()
     {
-        var user = await Users.RegisterAsync(e2e.Rest);
+        var user = await Users.RegisterAsync(E2e.Rest);
         var name = UniqueName("guessed");
         (await StoreAsync(name, ZkVectors.PayloadJson("ok-0"), user)).Expect(HttpStatusCode.OK);
         for (var i = 0; i < 5; i++)
@@ -77,7 +77,7 @@ public sealed class ZkDecryptionFailureTests(SandboxedServerFixture e2e) : ZkEnd
     [Fact]
     public async Task Concurrent_wrong_passwords_cannot_spend_more_than_the_failure_budget()
     {
-        var user = await Users.RegisterAsync(e2e.Rest);
+        var user = await Users.RegisterAsync(E2e.Rest);
         var name = UniqueName("raced");
         (await StoreAsync(name, ZkVectors.PayloadJson("ok-0"), user)).Expect(HttpStatusCode.OK);
 
@@ -93,7 +93,7 @@ public sealed class ZkDecryptionFailureTests(SandboxedServerFixture e2e) : ZkEnd
     [Fact]
     public async Task The_failure_budget_of_one_program_leaves_another_program_runnable()
     {
-        var user = await Users.RegisterAsync(e2e.Rest);
+        var user = await Users.RegisterAsync(E2e.Rest);
         var (guessed, other) = (UniqueName("guessed"), UniqueName("other"));
         (await StoreAsync(guessed, ZkVectors.PayloadJson("ok-0"), user)).Expect(HttpStatusCode.OK);
         (await StoreAsync(other, ZkVectors.PayloadJson("ok-0"), user)).Expect(HttpStatusCode.OK);

@@ -12,7 +12,7 @@ namespace PythOn.Server.Tests.EndToEnd;
 /// encrypt helper.
 /// </summary>
 [Collection(SandboxedServerCollection.Name)]
-public sealed class ZkTests(SandboxedServerFixture e2e) : ZkEndToEnd(e2e)
+public sealed class ZkTests(SandboxedServerFixture fixture) : ZkEndToEnd(fixture)
 {
     [Fact]
     public async Task The_documented_store_example_answers_exactly_the_documented_body()
@@ -36,7 +36,7 @@ public sealed class ZkTests(SandboxedServerFixture e2e) : ZkEndToEnd(e2e)
         var name = UniqueName("scraper");
         (await StoreAsync(name, ZkVectors.PayloadJson("ok-0"), description: "My encrypted scraper")).Expect(HttpStatusCode.OK);
 
-        var response = await e2e.Rest.SendAsync(HttpMethod.Post, $"/api/v1/zk/execute/{name}", """{"masterPassword":"MyS3cur3P@ss!"}""", _user.Key);
+        var response = await E2e.Rest.SendAsync(HttpMethod.Post, $"/api/v1/zk/execute/{name}", """{"masterPassword":"MyS3cur3P@ss!"}""", _user.Key);
 
         var json = response.Expect(HttpStatusCode.OK).Json;
         Assert.Equal("Hello from zero-knowledge!\n", json.Str("output"));
@@ -70,7 +70,7 @@ public sealed class ZkTests(SandboxedServerFixture e2e) : ZkEndToEnd(e2e)
         var payload = await ZkPayloadV1.EncryptAsync("import sys\nprint('client-side', sys.argv[1:], sys.stdin.read())", password);
 
         (await StoreAsync(name, Runs.Json(payload))).Expect(HttpStatusCode.OK);
-        var response = await e2e.Rest.PostAsync($"/api/v1/zk/execute/{name}",
+        var response = await E2e.Rest.PostAsync($"/api/v1/zk/execute/{name}",
             new { masterPassword = password, args = new[] { "a1" }, stdin = "in" }, _user.Key);
 
         Assert.Equal("client-side ['a1'] in\n", response.Expect(HttpStatusCode.OK).Json.Str("output"));
@@ -84,8 +84,8 @@ public sealed class ZkTests(SandboxedServerFixture e2e) : ZkEndToEnd(e2e)
         var payload = await ZkPayloadV1.EncryptAsync("console.log('via grpc', process.argv.length)", password);
         var auth = _user.Key.Metadata;
 
-        var stored = await e2e.Rpc.Zk.StoreCodeAsync(new StoreCodeRequest { Name = name, EncryptedPayload = payload, Language = "javascript" }, auth);
-        var result = await e2e.Rpc.Zk.ExecuteCodeAsync(new ExecuteCodeRequest { Name = name, MasterPassword = password }, auth);
+        var stored = await E2e.Rpc.Zk.StoreCodeAsync(new StoreCodeRequest { Name = name, EncryptedPayload = payload, Language = "javascript" }, auth);
+        var result = await E2e.Rpc.Zk.ExecuteCodeAsync(new ExecuteCodeRequest { Name = name, MasterPassword = password }, auth);
 
         Assert.True(stored.Stored && stored.ZeroKnowledge);
         Assert.Equal("via grpc 2\n", result.Output);
@@ -99,7 +99,7 @@ public sealed class ZkTests(SandboxedServerFixture e2e) : ZkEndToEnd(e2e)
         const string code = "print('from the helper')\n";
         const string password = "helper-Pass-3";
 
-        var json = (await e2e.Rest.PostAsync("/api/v1/zk/encrypt", new { code, masterPassword = password }, _user.Key)).Expect(HttpStatusCode.OK).Json;
+        var json = (await E2e.Rest.PostAsync("/api/v1/zk/encrypt", new { code, masterPassword = password }, _user.Key)).Expect(HttpStatusCode.OK).Json;
 
         Assert.Equal(["v", "salt", "nonce", "ciphertext"], json.PropertyNames());
         Assert.Equal(1, json.Prop("v").GetInt32());
@@ -110,7 +110,7 @@ public sealed class ZkTests(SandboxedServerFixture e2e) : ZkEndToEnd(e2e)
     public async Task A_payload_from_the_encrypt_helper_runs_in_the_sandbox()
     {
         var name = UniqueName("helper");
-        var payload = await e2e.Rpc.Zk.EncryptAsync(new EncryptRequest { Code = "print(6 * 7)", MasterPassword = "helper-Pass-4" }, _user.Key.Metadata);
+        var payload = await E2e.Rpc.Zk.EncryptAsync(new EncryptRequest { Code = "print(6 * 7)", MasterPassword = "helper-Pass-4" }, _user.Key.Metadata);
         (await StoreAsync(name, Runs.Json(payload))).Expect(HttpStatusCode.OK);
 
         var json = (await ExecuteAsync(name, "helper-Pass-4")).Expect(HttpStatusCode.OK).Json;
