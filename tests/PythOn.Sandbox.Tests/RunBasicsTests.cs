@@ -33,6 +33,14 @@ public sealed class RunBasicsTests(SandboxFixture fx)
     }
 
     [Fact]
+    public async Task The_program_and_its_init_go_by_the_names_a_bare_start_and_the_sandbox_give_them()
+    {
+        // The sandbox's own processes name their role (ps, top and perf tell them apart); the program keeps python3's.
+        var run = await fx.Client.RunAsync(Runs.Python("print(open('/proc/self/comm').read().strip(), open('/proc/1/comm').read().strip())"));
+        Assert.Equal("python3 pyth-on-init\n", run.Stdout);
+    }
+
+    [Fact]
     public async Task Python_multiprocessing_pool_works_in_the_sandbox()
     {
         var run = await fx.Client.RunAsync(Runs.Python(
