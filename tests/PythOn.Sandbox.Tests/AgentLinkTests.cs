@@ -52,6 +52,7 @@ public sealed class AgentLinkTests(SandboxFixture fx)
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
             StartAsync(new() { ["Agent__ListenTcp"] = $"127.0.0.1:{LoopbackPort.Free()}" }));
         Assert.Contains("Agent:ListenTcp needs Agent:AuthToken", error.Message);
+        Assert.Contains("exited with code 2:", error.Message); // the documented exit code of a configuration error
     }
 
     [Fact]
@@ -60,6 +61,7 @@ public sealed class AgentLinkTests(SandboxFixture fx)
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
             StartAsync(new() { ["Agent__ListenTcp"] = $"0.0.0.0:{LoopbackPort.Free()}", ["Agent__AuthToken"] = Token }));
         Assert.Contains("is not a loopback address", error.Message);
+        Assert.Contains("exited with code 2:", error.Message); // the documented exit code of a configuration error
     }
 
     [Fact]
@@ -68,5 +70,6 @@ public sealed class AgentLinkTests(SandboxFixture fx)
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
             StartAsync(new() { ["Agent__ListenTcp"] = $"127.0.0.1:{LoopbackPort.Free()}", ["Agent__AuthToken"] = "short" }));
         Assert.Contains("shorter than 32 characters", error.Message);
+        Assert.Contains("exited with code 2:", error.Message); // the documented exit code of a configuration error
     }
 }

@@ -209,7 +209,11 @@ public sealed class AgentProcess : IAsyncDisposable
         var last = "no answer yet";
         await Poll.UntilAsync(async () =>
         {
-            if (process.HasExited) throw new InvalidOperationException($"the agent exited with code {process.ExitCode}:\n{Log}");
+            if (process.HasExited)
+            {
+                process.WaitForExit(); // until stdout and stderr are read to their end: the log holds the reason
+                throw new InvalidOperationException($"the agent exited with code {process.ExitCode}:\n{Log}");
+            }
             if (!File.Exists(SocketPath)) return false;
             try
             {

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Options;
 
 namespace PythOn.Hosting;
@@ -29,8 +28,6 @@ public static class StartupErrors
             return ConfigurationErrorExitCode;
         }
     }
-
-    public static int Run(WebApplication app, string processName) => Run(processName, app.Run);
 
     private static IReadOnlyList<string> Problems(Exception e) => e switch
     {

@@ -154,7 +154,11 @@ public sealed class ServerProcess : ITestServer
         return new ServerProcess(process, output, dataDirectory, restPort, grpcPort, settings, ownsDirectory);
     }
 
-    /// <summary>Polls GET /api/v1/info until it answers 200, the process exits, or the deadline passes.</summary>
+    /// <summary>
+    /// Waits until this process has bound both ports (the host logs "Application started" after the last one) and
+    /// GET /api/v1/info answers 200, the process exits, or the deadline passes. The log line matters: a port picked
+    /// as free may be taken by another server meanwhile, and then its answer, not ours, would look like readiness.
+    /// </summary>
     private async Task WaitUntilReadyAsync()
     {
         using var probe = new HttpClient { BaseAddress = RestAddress, Timeout = TimeSpan.FromSeconds(5) };
@@ -162,7 +166,15 @@ public sealed class ServerProcess : ITestServer
         await Poll.UntilAsync(async () =>
         {
             if (_process.HasExited)
+            {
+                _process.WaitForExit(); // until stdout and stderr are read to their end: the output holds the reason
                 throw new InvalidOperationException($"the server exited with code {_process.ExitCode} before it was ready. Output:\n{Output}");
+            }
+            if (!Output.Contains("Application started", StringComparison.Ordinal))
+            {
+                lastProblem = "the host has not logged \"Application started\"";
+                return false;
+            }
             try
             {
                 using var response = await probe.GetAsync("/api/v1/info");

@@ -31,8 +31,20 @@ public sealed class ProbeTests(ProbesFixture e2e) : IClassFixture<ProbesFixture>
     private async Task<RestResponse> ReadinessBecomesAsync(HttpStatusCode expected)
     {
         RestResponse? last = null;
-        await Poll.UntilAsync(async () => (last = await e2e.Rest.GetAsync("/health/ready")).Status == expected, FlipDeadline,
-            $"GET /health/ready answers {(int)expected}", () => $"{last?.Status} {last?.Body}\n{e2e.Logs}");
+        string? refused = null;
+        await Poll.UntilAsync(async () =>
+        {
+            try
+            {
+                last = await e2e.Rest.GetAsync("/health/ready");
+                return last.Status == expected;
+            }
+            catch (HttpRequestException e) // the server is gone: say so with its exit code and output, not just "refused"
+            {
+                refused = $"{e.Message}; server exited: {e2e.Server.HasExited}";
+                return false;
+            }
+        }, FlipDeadline, $"GET /health/ready answers {(int)expected}", () => $"{refused ?? $"{last?.Status} {last?.Body}"}\n{e2e.Logs}");
         return last!;
     }
 

@@ -40,6 +40,9 @@ public sealed class LiteDatabaseFile : IDisposable
         Packages.EnsureIndex(p => p.UserId);
         Audit.EnsureIndex(a => a.UserId);
         ZkCode.EnsureIndex(z => z.UserId);
+        // Every collection exists before another thread can touch the file: LiteDB 5 may corrupt its header page when
+        // one transaction creates a collection while another commits (litedb-org/LiteDB#2792, #2503).
+        WriteHealthProbe();
     }
 
     public string Path { get; }
@@ -54,6 +57,7 @@ public sealed class LiteDatabaseFile : IDisposable
     internal ILiteCollection<SecretRecord> Secrets => _db.GetCollection<SecretRecord>("secrets");
     internal ILiteCollection<PackageRecord> Packages => _db.GetCollection<PackageRecord>("packages");
     internal ILiteCollection<ZkCodeRecord> ZkCode => _db.GetCollection<ZkCodeRecord>("zk_code");
+    private ILiteCollection<BsonDocument> HealthProbe => _db.GetCollection("health_probe");
     internal ILiteCollection<AuditRecord> Audit => _db.GetCollection<AuditRecord>("audit", BsonAutoId.Int64);
 
     /// <summary>Runs several writes as one transaction (LiteDB transactions are per thread: keep it synchronous).</summary>
@@ -86,11 +90,13 @@ public sealed class LiteDatabaseFile : IDisposable
     /// file. Throws with the reason when not.</summary>
     internal void ProbeWrite()
     {
-        _db.GetCollection("health_probe").Upsert(new BsonDocument { ["_id"] = 1, ["at"] = Clock.NowMs() });
+        WriteHealthProbe();
         var probe = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, ".write-probe");
         File.WriteAllBytes(probe, []);
         File.Delete(probe);
     }
+
+    private void WriteHealthProbe() => HealthProbe.Upsert(new BsonDocument { ["_id"] = 1, ["at"] = Clock.NowMs() });
 
     public void Dispose() => _db.Dispose();
 }
