@@ -43,9 +43,9 @@ def fatal(message):
 class Run:
     """One run sandbox: the parent ends of its pipes, its init's pid, and what is known of its end."""
 
-    def __init__(self, fds, init_outer_pid):
+    def __init__(self, fds, init_pid):
         self.job_w, self.stdin_w, self.out_r, self.err_r, self.ctl_w, self.status_r = fds
-        self.init_pid = init_outer_pid
+        self.init_pid = init_pid
         self.seq = None
         self.max_output = 0
         self.sent = {STDOUT: 0, STDERR: 0}

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-ROLES = ["docker-init", "supervisor", "zygote", "outer", "init", "program"]
+ROLES = ["docker-init", "supervisor", "zygote", "init", "program"]
 
 
 def status_kib(pid, field):
@@ -67,7 +67,7 @@ def slots(agent_id):
                               capture_output=True, text=True).stdout.strip()
         top = subprocess.run(["docker", "top", cid, "-eo", "pid"], capture_output=True, text=True).stdout.split()[1:]
         pids = [int(p) for p in top if p.isdigit()]
-        # Depth in the slot's tree names the role: docker-init, supervisor, zygote, outer, init, program.
+        # Depth in the slot's tree names the role: docker-init, supervisor, zygote, init, program.
         depth = {}
         inside = set(pids)
         for pid in pids:

@@ -72,9 +72,9 @@ public static class DockerCli
         return null;
     }
 
-    /// <summary>Processes forked from a Python slot's supervisor: the supervisor, its zygote, and the waiting run
-    /// sandbox's outer process and init make four; a running program is the fifth.</summary>
-    public const int PythonSlotBusy = 5;
+    /// <summary>Processes forked from a Python slot's supervisor: the supervisor, its zygote and the waiting run
+    /// sandbox's init make three; a running program is the fourth.</summary>
+    public const int PythonSlotBusy = 4;
 
     /// <summary>How many processes of the container are the supervisor or forked from it.</summary>
     public static async Task<int> SupervisorProcessesAsync(string containerId) =>
