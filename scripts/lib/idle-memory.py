@@ -86,7 +86,7 @@ def idle(agent_id, expected):
         return False
     for _, lang, pids, depth in found:
         deepest = max(depth.values(), default=-1)
-        if deepest < (5 if lang == "javascript" else 4):
+        if deepest < ROLES.index("program" if lang == "javascript" else "init"):
             return False
     return True
 

@@ -1,7 +1,8 @@
 # Generates seccomp-profile.json, the SLOT's filter: Docker 20.10/moby default profile, rebuilt deliberately as an
 # allowlist without io_uring, ptrace/process_vm_*, socketcall; socket() only for the families a program needs
-# with no network; plus what the supervisor needs to build a run sandbox (mount, umount2, pivot_root, and
-# clone/unshare with CLONE_NEWUSER). Each run adds its own stricter filter on top (runtime/sandbox.py).
+# with no network; plus what the supervisor needs to build a run sandbox (mount, umount2, pivot_root, and clone
+# with CLONE_NEWUSER: the zygote clones each run's init into its namespaces; unshare is not needed). Each run adds
+# its own stricter filter on top (runtime/sandbox.py).
 # Run: python3 gen-seccomp-profile.py
 #
 # Every argument rule compares masked to 32 bits where the kernel reads the argument as an `int`: seccomp sees
@@ -76,7 +77,7 @@ syscalls += [
     {"names": ["clone"], "action": "SCMP_ACT_ALLOW",
      "args": [{"index": 0, "value": NAMESPACE_FLAGS, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}],
      "comment": "threads and processes: no CLONE_NEW* namespace flags"},
-    {"names": ["clone", "unshare"], "action": "SCMP_ACT_ALLOW",
+    {"names": ["clone"], "action": "SCMP_ACT_ALLOW",
      "args": [{"index": 0, "value": CLONE_NEWUSER, "valueTwo": CLONE_NEWUSER, "op": "SCMP_CMP_MASKED_EQ"}],
      "comment": "new namespaces only together with a new user namespace (a run sandbox): no capability outside it"},
     {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38,
