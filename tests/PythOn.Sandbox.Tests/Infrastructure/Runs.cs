@@ -6,7 +6,8 @@ namespace PythOn.Sandbox.Tests.Infrastructure;
 
 /// <summary>What a run produced, collected from its event stream. <paramref name="Elapsed"/> is the whole call, waiting
 /// for a slot included; <paramref name="Ran"/> runs from the started event (a slot was taken) to the result: the run's
-/// own time, which does not grow when a busy machine makes a test wait for a slot.</summary>
+/// own time, which does not grow when a busy machine makes a test wait for a slot. A lower bound (a timeout reached)
+/// belongs on Elapsed: the agent's clock starts before the started event reaches the caller, so Ran can be shorter.</summary>
 public sealed record RunOutcome(RunStarted Started, string Stdout, string Stderr, int StdoutBytes, RunResult Result, TimeSpan Elapsed,
     TimeSpan Ran);
 
