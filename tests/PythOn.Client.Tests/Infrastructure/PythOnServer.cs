@@ -34,9 +34,9 @@ public sealed class PythOnServer : IAsyncLifetime
             $"--PythOn:DataDirectory={_dataDirectory}",
             $"--PythOn:Agents:0=unix:{AgentSocket}",
             "--PythOn:RateLimits:AuthPerMinute=1000",
-            "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",
+            HostLog.LifetimeAtInformation,
         ]);
-        await _server.WaitForLineAsync("Application started", TimeSpan.FromSeconds(60));
+        await _server.WaitForLineAsync(HostLog.Started, TimeSpan.FromSeconds(60));
     }
 
     /// <summary>A library client for this server.</summary>

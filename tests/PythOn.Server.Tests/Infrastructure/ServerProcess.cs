@@ -132,6 +132,7 @@ public sealed class ServerProcess : ITestServer
         start.ArgumentList.Add($"--Kestrel:Endpoints:Rest:Url=http://127.0.0.1:{restPort}");
         start.ArgumentList.Add($"--Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:{grpcPort}");
         start.ArgumentList.Add($"--PythOn:DataDirectory={dataDirectory}");
+        start.ArgumentList.Add(HostLog.LifetimeAtInformation); // readiness waits for that line
         foreach (var (key, value) in settings) start.ArgumentList.Add($"--{key}={value}");
 
         // Nothing from the test runner's environment may configure the server behind the test's back.
@@ -170,9 +171,9 @@ public sealed class ServerProcess : ITestServer
                 _process.WaitForExit(); // until stdout and stderr are read to their end: the output holds the reason
                 throw new InvalidOperationException($"the server exited with code {_process.ExitCode} before it was ready. Output:\n{Output}");
             }
-            if (!Output.Contains("Application started", StringComparison.Ordinal))
+            if (!Output.Contains(HostLog.Started, StringComparison.Ordinal))
             {
-                lastProblem = "the host has not logged \"Application started\"";
+                lastProblem = $"the host has not logged \"{HostLog.Started}\"";
                 return false;
             }
             try

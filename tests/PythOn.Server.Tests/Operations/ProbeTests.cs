@@ -41,7 +41,7 @@ public sealed class ProbeTests(ProbesFixture e2e) : IClassFixture<ProbesFixture>
             }
             catch (HttpRequestException e) // the server is gone: say so with its exit code and output, not just "refused"
             {
-                refused = $"{e.Message}; server exited: {e2e.Server.HasExited}";
+                refused = $"{e.Message}; " + (e2e.Server.HasExited ? $"the server exited with code {e2e.Server.ExitCode}" : "the server is still running");
                 return false;
             }
         }, FlipDeadline, $"GET /health/ready answers {(int)expected}", () => $"{refused ?? $"{last?.Status} {last?.Body}"}\n{e2e.Logs}");
