@@ -323,59 +323,66 @@ def _init(language, limits, uid, seccomp_filter, fds):
     packages_fd = build_filesystems(limits, uid)
     os.chdir("/work")
 
-    node = None
-    if language == "javascript":
-        # Node boots (~30 ms) before its job exists; it reports ready on fd 4 and reads the job from fd 3.
-        node_job_r, node_job_w = os.pipe()
-        ready_r, ready_w = os.pipe()
-        node = os.fork()
-        if node == 0:
-            _child_stdio(stdin_r, out_w, err_w, keep=(node_job_r, ready_w))
-            drop_privileges(seccomp_filter)
-            os.execve(NODE, [NODE, NODE_RUNNER], BASE_ENV)
-        os.close(node_job_r)
-        os.close(ready_w)
-        if not os.read(ready_r, 1):
-            raise SetupError("node exited before it was ready")
-        os.close(ready_r)
+    # The program's process starts before its job exists, without privileges: it reports ready on fd 4 and reads
+    # the job from fd 3. Python: forked from this loaded interpreter; JavaScript: node boots (~30 ms) meanwhile.
+    # Everything up to here is off the run's clock: a job only has to reach the waiting process.
+    program_job_r, program_job_w = os.pipe()
+    ready_r, ready_w = os.pipe()
+    program_pid = os.fork()
+    if program_pid == 0:
+        _start_program(language, seccomp_filter, stdin_r, out_w, err_w, program_job_r, ready_w)
+    for fd in (program_job_r, ready_w, stdin_r, out_w, err_w):
+        os.close(fd)
+    if not os.read(ready_r, 1):
+        raise SetupError("the program's process exited before it was ready")
+    os.close(ready_r)
     _report(status_w, "ready")
 
     job = json.loads(_read_all(job_r))
     bind_stores(packages_fd, [str(s) for s in job.get("package_stores", [])])
-    drop_privileges(seccomp_filter)
     zk = job.pop("zk", None)
+    dropped = False
     if zk is not None:
+        drop_privileges(seccomp_filter)
+        dropped = True
         code = _decrypt_zk(json.dumps(zk).encode("utf-8"))
         zk = None
         _report(status_w, "zk ok" if code is not None else "zk failed")
         if code is None:
             os._exit(ZK_FAILED_EXIT)
         job["code"] = code
-    os.close(status_w)
-
-    if node is not None:
-        data = json.dumps(job).encode("utf-8")
-        view = memoryview(data)
-        while view:
-            view = view[os.write(node_job_w, view):]
-        os.close(node_job_w)
-        program_pid = node
-    else:
-        program_pid = os.fork()
-        if program_pid == 0:
-            _name("python3")  # the user's program, as a bare interpreter would be named
-            _child_stdio(stdin_r, out_w, err_w)
-            import program
-            program.run(job)
-            os._exit(1)
-    for fd in (stdin_r, out_w, err_w):
-        os.close(fd)
+    data = json.dumps(job).encode("utf-8")
     del job
-    _supervise(program_pid, ctl_r)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(program_job_w, view):]
+    os.close(program_job_w)
+    del view, data
+    if not dropped:
+        drop_privileges(seccomp_filter)  # while the program runs: its start does not wait for this
+    _supervise(program_pid, ctl_r, status_w)
 
 
-def _supervise(program_pid, ctl_r):
-    """Forwards signals from the agent to the program, reaps orphans, and ends the run when the program ends."""
+def _start_program(language, seccomp_filter, stdin_r, out_w, err_w, job_r, ready_w):
+    """The program's process, before its job: stdio on the run's pipes, no privileges, then it waits for the job."""
+    try:
+        _child_stdio(stdin_r, out_w, err_w, keep=(job_r, ready_w))
+        drop_privileges(seccomp_filter)
+        if language == "javascript":
+            os.execve(NODE, [NODE, NODE_RUNNER], BASE_ENV)
+        _name("python3")  # the user's program, as a bare interpreter would be named
+        os.write(4, b"r")
+        os.close(4)
+        job = json.loads(_read_all(3))
+        import program
+        program.run(job)
+    finally:
+        os._exit(1)
+
+
+def _supervise(program_pid, ctl_r, status_w):
+    """Forwards signals from the agent to the program, reaps orphans, and ends the run when the program ends: its
+    exit status goes to the supervisor at once, before this process's exit tears the run's namespaces down."""
     import select
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -392,7 +399,11 @@ def _supervise(program_pid, ctl_r):
                 break
             if pid == program_pid:
                 code = os.waitstatus_to_exitcode(status)
-                os._exit(128 - code if code < 0 else code)
+                code = 128 - code if code < 0 else code
+                try:
+                    _report(status_w, "exit %d" % code)
+                finally:
+                    os._exit(code)
         ready, _, _ = select.select(watched, [], [])
         if wake_r in ready:
             os.read(wake_r, 4096)

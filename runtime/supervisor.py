@@ -173,10 +173,12 @@ class Supervisor:
             elif word == b"zk":
                 run.zk = value.decode("ascii")
                 self.send(ZK, run.seq, value)
-            elif word == b"exit":
+            elif word == b"exit" and run.exit_status is None:
+                # From init as soon as it reaped the program, or from the zygote once init is gone (killed).
                 run.exit_status = int(value)
             elif word == b"error":
                 sys.stderr.write("pyth-on supervisor: run sandbox: %s\n" % value.decode("utf-8", "replace"))
+        self.maybe_finish()
 
     def start_job(self, seq, payload):
         run = self.run
@@ -282,7 +284,7 @@ class Supervisor:
 
     def maybe_finish(self):
         run = self.run
-        if run.seq is None or run.open_streams or run.status_r >= 0 or run.exit_status is None:
+        if run is None or run.seq is None or run.open_streams or run.exit_status is None:
             return
         status = run.exit_status
         result = {
