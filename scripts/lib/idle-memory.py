@@ -84,9 +84,9 @@ def idle(agent_id, expected):
     found = slots(agent_id)
     if len(found) < expected:
         return False
-    for _, lang, pids, depth in found:
+    for _, _, _, depth in found:
         deepest = max(depth.values(), default=-1)
-        if deepest < ROLES.index("program" if lang == "javascript" else "init"):
+        if deepest < ROLES.index("program"):  # a ready run sandbox has its program's process waiting for the job
             return False
     return True
 
