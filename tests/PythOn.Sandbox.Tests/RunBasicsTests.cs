@@ -41,6 +41,29 @@ public sealed class RunBasicsTests(SandboxFixture fx)
     }
 
     [Fact]
+    public async Task A_python_program_holds_only_its_stdio_when_its_code_starts()
+    {
+        // Its process waited for the job on two pipes of its own (job and ready): both are closed before the user's code.
+        // The listing's own descriptor is closed again once listed: only what is still open is counted.
+        var run = await fx.Client.RunAsync(Runs.Python("import os\nnames = os.listdir('/proc/self/fd')\n" +
+            "print(sorted(int(n) for n in names if os.path.exists('/proc/self/fd/' + n)))"));
+        Assert.Equal("[0, 1, 2]\n", run.Stdout);
+    }
+
+    [Fact]
+    public async Task A_programs_exit_status_comes_back_while_a_daemon_it_left_still_runs()
+    {
+        // The status is the program's, reported once it is reaped; the daemon dies with the run's init right after.
+        var request = Runs.Python("import subprocess, sys\n" +
+            "subprocess.Popen(['sleep', '60'], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\nsys.exit(3)");
+        request.TimeoutMs = 30_000;
+        var run = await fx.Client.RunAsync(request);
+        Assert.Equal(3, run.Result.ExitCode);
+        Assert.False(run.Result.TimedOut);
+        Assert.InRange(run.Result.DurationMs, 0u, 10_000u);
+    }
+
+    [Fact]
     public async Task Python_multiprocessing_pool_works_in_the_sandbox()
     {
         var run = await fx.Client.RunAsync(Runs.Python(
