@@ -370,10 +370,11 @@ def _start_program(language, seccomp_filter, stdin_r, out_w, err_w, job_r, ready
         drop_privileges(seccomp_filter)
         if language == "javascript":
             os.execve(NODE, [NODE, NODE_RUNNER], BASE_ENV)
-        _name("python3")  # the user's program, as a bare interpreter would be named
+        _name("pyth-on-ready")  # waiting for its job: ps and tests tell it from a running program
         os.write(4, b"r")
         os.close(4)
         job = json.loads(_read_all(3))
+        _name("python3")  # the user's program, as a bare interpreter would be named
         import program
         program.run(job)
     finally:

@@ -57,28 +57,37 @@ public static class DockerCli
         }
     }
 
-    /// <summary>
-    /// A container of the agent in which a Python program is running now: the runner forked it, so two runner
-    /// processes are alive (a warm container waiting for its job has one, under docker-init). Null when there is none.
-    /// </summary>
     /// <summary>A container of the agent whose Python slot is running a program, or null.</summary>
     public static async Task<string?> FindRunningPythonProgramAsync(string agentId)
     {
         foreach (var (id, state) in await ContainersOfAgentAsync(agentId))
         {
             if (state != "running") continue;
-            if (await SupervisorProcessesAsync(id) >= PythonSlotBusy) return id;
+            if (await RunningPythonProgramsAsync(id) > 0) return id;
         }
         return null;
     }
 
-    /// <summary>Processes forked from a Python slot's supervisor: the supervisor, its zygote and the waiting run
-    /// sandbox's init make three; a running program is the fourth.</summary>
-    public const int PythonSlotBusy = 4;
-
-    /// <summary>How many processes of the container are the supervisor or forked from it.</summary>
-    public static async Task<int> SupervisorProcessesAsync(string containerId) =>
-        (await ProcessesAsync(containerId)).Count(p => p.StartsWith("/usr/bin/python3 -u /opt/pyth-on/supervisor.py", StringComparison.Ordinal));
+    /// <summary>Python programs running in a slot: children of a run sandbox's init (`pyth-on-init`) named `python3`.
+    /// A ready run sandbox's program process waits for its job as `pyth-on-ready` and renames itself when it gets it
+    /// (runtime/README.md); 0 when the container is gone or not running.</summary>
+    public static async Task<int> RunningPythonProgramsAsync(string containerId)
+    {
+        string output;
+        try
+        {
+            output = await RunAsync("top", containerId, "-o", "pid,ppid,comm");
+        }
+        catch (InvalidOperationException)
+        {
+            return 0;
+        }
+        var processes = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Skip(1)
+            .Select(l => l.Split(' ', 3, StringSplitOptions.RemoveEmptyEntries)).Where(p => p.Length == 3)
+            .Select(p => (Pid: p[0], Parent: p[1], Name: p[2].Trim())).ToList();
+        var inits = processes.Where(p => p.Name == "pyth-on-init").Select(p => p.Pid).ToHashSet();
+        return processes.Count(p => inits.Contains(p.Parent) && p.Name == "python3");
+    }
 
     /// <summary>`docker inspect` of one container as raw JSON text.</summary>
     public static Task<string> InspectAsync(string containerId) => RunAsync("inspect", containerId);

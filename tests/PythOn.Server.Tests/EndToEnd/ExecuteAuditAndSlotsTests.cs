@@ -86,7 +86,7 @@ public sealed class ExecuteAuditAndSlotsTests(SandboxedServerFixture fixture) : 
         Assert.Equal(E2e.Agent.InstanceId, labels["pyth-on.agent"]);
         Assert.True((await run).TimedOut);
 
-        await Poll.UntilAsync(async () => await DockerCli.SupervisorProcessesAsync(container) < DockerCli.PythonSlotBusy,
+        await Poll.UntilAsync(async () => await DockerCli.RunningPythonProgramsAsync(container) == 0,
             TimeSpan.FromSeconds(30), $"the program in slot {container[..12]} is gone");
     }
 

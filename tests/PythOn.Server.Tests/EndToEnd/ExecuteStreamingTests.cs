@@ -72,7 +72,7 @@ public sealed class ExecuteStreamingTests(SandboxedServerFixture fixture) : Exec
         cancel.Cancel();
 
         // The program and its run sandbox are gone; the slot waits for its next run.
-        await Poll.UntilAsync(async () => await DockerCli.SupervisorProcessesAsync(container) < DockerCli.PythonSlotBusy,
+        await Poll.UntilAsync(async () => await DockerCli.RunningPythonProgramsAsync(container) == 0,
             TimeSpan.FromSeconds(20), $"the program in slot {container[..12]} is killed");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20));
     }
