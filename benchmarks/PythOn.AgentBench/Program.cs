@@ -79,7 +79,7 @@ foreach (var (language, code) in new[] { ("python", "print(1)"), ("javascript", 
     const int concurrency = 4;
     var total = runs * 5;
     var next = 0;
-    var cpu = BusySeconds();
+    var cpu = CpuClock.BusySeconds();
     var clock = Stopwatch.StartNew();
     await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
     {
@@ -87,13 +87,7 @@ foreach (var (language, code) in new[] { ("python", "print(1)"), ("javascript", 
     }));
     var perSecond = total / clock.Elapsed.TotalSeconds;
     await WaitForPoolAsync(language);
-    Console.WriteLine($"{language}: agent alone at concurrency {concurrency}: {perSecond:F1} runs/s ({total} runs; machine CPU {(BusySeconds() - cpu) * 1000 / total:F1} ms per run)");
-}
-
-static double BusySeconds()
-{
-    var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..].Select(long.Parse).ToArray();
-    return (f.Take(8).Sum() - f[3] - f[4]) / 100.0;
+    Console.WriteLine($"{language}: agent alone at concurrency {concurrency}: {perSecond:F1} runs/s ({total} runs; machine CPU {(CpuClock.BusySeconds() - cpu) * 1000 / total:F1} ms per run)");
 }
 
 async Task<RunResult> RunOnceAsync(string language, string code)

@@ -240,17 +240,6 @@ sealed record BenchOptions(string Rest, string Grpc, string Image, string Node, 
     }
 }
 
-static class CpuClock
-{
-    /// <summary>Seconds all cores spent busy since boot (user, nice, system, irq, softirq, steal from /proc/stat).</summary>
-    public static double BusySeconds()
-    {
-        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..].Select(long.Parse).ToArray();
-        var busy = fields.Take(8).Sum() - fields[3] - fields[4]; // minus idle and iowait
-        return busy / 100.0; // USER_HZ
-    }
-}
-
 static class ContainerLifecycle
 {
     /// <summary>Machine CPU per container for create → start → remove (force: SIGKILL) of a hardened, idle container
