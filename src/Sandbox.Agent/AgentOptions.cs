@@ -160,6 +160,9 @@ public sealed class PoolOptions
     /// <summary>How long a new slot (or a slot's next run sandbox) may take to get ready before it is given up.</summary>
     public int SlotStartTimeoutMs { get; set; } = 30_000;
 
+    /// <summary><see cref="SlotStartTimeoutMs"/> as the wait it is, never under a second.</summary>
+    public TimeSpan SlotReadyTimeout => TimeSpan.FromMilliseconds(Math.Max(1000, SlotStartTimeoutMs));
+
     /// <summary>How long a killed run may take to end before its slot is removed as an anomaly.</summary>
     public int KillGraceMs { get; set; } = 3_000;
 }

@@ -135,33 +135,15 @@ public sealed class RunExecutor(
             sandboxStart?.Dispose(); // when the run failed before its job was handed over
             teardown ??= StartTeardown(span);
             Interlocked.Decrement(ref _active);
-            if (anomaly is null && slot.MemoryMb != options.Value.Limits.MemoryMb)
-                anomaly = await RestoreMemoryAsync(slot);
-            pool.Return(slot, anomaly);
+            pool.Return(slot, anomaly); // puts the default memory limit back first if the run had its own
             teardown?.SetTag("pyth_on.slot.recycled", anomaly is not null);
             teardown?.Dispose();
             Activity.Current = span;
         }
     }
 
-    /// <summary>Puts the slot's default memory limit back after a run that had its own. Only once the slot's next run
-    /// sandbox is ready: the supervisor reports a run's end as soon as its program is reaped, and its sandbox's other
-    /// processes die with init a moment later; a looser limit set before that would apply to them.</summary>
-    private async Task<string?> RestoreMemoryAsync(Slot slot)
-    {
-        try
-        {
-            await slot.WhenReady.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(1000, options.Value.Pool.SlotStartTimeoutMs)));
-        }
-        catch (Exception e) when (e is TimeoutException or SlotDiedException)
-        {
-            return "its next run sandbox did not get ready";
-        }
-        return await factory.SetMemoryAsync(slot, options.Value.Limits.MemoryMb) ? null : "its memory limit could not be restored";
-    }
-
-    /// <summary>The teardown span: the result delivered, the slot's memory limit restored, the slot handed back (or to
-    /// recycling). Parented explicitly: the slot run's spans changed the current span in its own flow only.</summary>
+    /// <summary>The teardown span: the result delivered, the slot handed back (or to recycling; the pool restores its
+    /// memory limit before it is idle again). Parented explicitly: the slot run's spans changed the current span in its own flow only.</summary>
     private static Activity? StartTeardown(Activity? run)
     {
         Activity.Current = run;

@@ -36,7 +36,7 @@ public sealed class SlotFactory(
             var slot = new Slot(id, language, uidIndex, memoryMb, stream, _log);
             _live[id] = slot;
             await docker.Client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct);
-            var timeout = TimeSpan.FromMilliseconds(Math.Max(1000, options.Value.Pool.SlotStartTimeoutMs));
+            var timeout = options.Value.Pool.SlotReadyTimeout;
             try
             {
                 await slot.WhenReady.WaitAsync(timeout, ct);

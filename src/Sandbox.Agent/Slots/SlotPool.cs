@@ -106,19 +106,29 @@ public sealed class SlotPool(
         _ = ReturnWhenReadyAsync(slot);
     }
 
+    /// <summary>Back to idle once the slot's next run sandbox is ready, with the default memory limit again if the run
+    /// had its own. The limit waits for that readiness too: the supervisor reports a run's end as soon as its program
+    /// is reaped, and the run's other processes die with its init a moment later, before the zygote creates the next
+    /// sandbox; a looser limit set earlier would apply to them.</summary>
     private async Task ReturnWhenReadyAsync(Slot slot)
     {
-        var grace = TimeSpan.FromMilliseconds(Math.Max(1000, options.Value.Pool.SlotStartTimeoutMs));
         try
         {
-            await slot.WhenReady.WaitAsync(grace);
-            slot.State = SlotState.Idle;
-            _idle[slot.Language.Name].Writer.TryWrite(slot);
+            await slot.WhenReady.WaitAsync(options.Value.Pool.SlotReadyTimeout);
         }
         catch (Exception e)
         {
             Recycle(slot, $"its next run sandbox did not get ready ({e.Message})");
+            return;
         }
+        var memoryMb = options.Value.Limits.MemoryMb;
+        if (slot.MemoryMb != memoryMb && !await factory.SetMemoryAsync(slot, memoryMb))
+        {
+            Recycle(slot, "its memory limit could not be restored");
+            return;
+        }
+        slot.State = SlotState.Idle;
+        _idle[slot.Language.Name].Writer.TryWrite(slot);
     }
 
     private void Recycle(Slot slot, string reason)
