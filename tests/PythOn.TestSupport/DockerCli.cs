@@ -42,19 +42,27 @@ public static class DockerCli
     }
 
     /// <summary>The command lines of the processes in a running container (`docker top`); empty when it is gone or not running.</summary>
-    public static async Task<IReadOnlyList<string>> ProcessesAsync(string containerId)
+    public static async Task<IReadOnlyList<string>> ProcessesAsync(string containerId) =>
+        // `docker top` needs the pid column; the command line follows it.
+        (await TopAsync(containerId, "pid,args")).Select(columns => columns[^1]).ToList();
+
+    /// <summary>`docker top` with these ps columns (the last one may hold spaces), one row per process; empty when the
+    /// container is gone or not running.</summary>
+    private static async Task<IReadOnlyList<string[]>> TopAsync(string containerId, string columns)
     {
+        string output;
         try
         {
-            // `docker top` needs the pid column; the command line follows it.
-            var lines = await RunAsync("top", containerId, "-o", "pid,args");
-            return lines.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Skip(1)
-                .Select(l => l.Split(' ', 2, StringSplitOptions.RemoveEmptyEntries)).Select(p => p.Length > 1 ? p[1].Trim() : "").ToList();
+            output = await RunAsync("top", containerId, "-o", columns);
         }
         catch (InvalidOperationException)
         {
             return [];
         }
+        var count = columns.Split(',').Length;
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Skip(1)
+            .Select(l => l.Split(' ', count, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Where(row => row.Length == count).ToList();
     }
 
     /// <summary>A container of the agent whose Python slot is running a program, or null.</summary>
@@ -73,18 +81,7 @@ public static class DockerCli
     /// (runtime/README.md); 0 when the container is gone or not running.</summary>
     public static async Task<int> RunningPythonProgramsAsync(string containerId)
     {
-        string output;
-        try
-        {
-            output = await RunAsync("top", containerId, "-o", "pid,ppid,comm");
-        }
-        catch (InvalidOperationException)
-        {
-            return 0;
-        }
-        var processes = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Skip(1)
-            .Select(l => l.Split(' ', 3, StringSplitOptions.RemoveEmptyEntries)).Where(p => p.Length == 3)
-            .Select(p => (Pid: p[0], Parent: p[1], Name: p[2].Trim())).ToList();
+        var processes = (await TopAsync(containerId, "pid,ppid,comm")).Select(p => (Pid: p[0], Parent: p[1], Name: p[2])).ToList();
         var inits = processes.Where(p => p.Name == "pyth-on-init").Select(p => p.Pid).ToHashSet();
         return processes.Count(p => inits.Contains(p.Parent) && p.Name == "python3");
     }
