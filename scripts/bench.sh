@@ -2,8 +2,9 @@
 # Benchmarks Pyth-On on this machine: makes sure Docker and the runtime image are there (like ./run.sh), builds
 # Release, starts a sandbox agent and a server on a temporary directory, socket and free ports, runs
 # benchmarks/PythOn.Bench against them (bare interpreters, naive `docker run --rm`, Pyth-On REST and gRPC), then
-# benchmarks/PythOn.AgentBench against the agent alone (its timing breakdown and throughput), prints the idle
-# memory of the agent and its slots, and stops both.
+# benchmarks/PythOn.AgentBench against the agent alone (its timing breakdown and throughput) and
+# scripts/lib/sandbox-steps.py in one of its slots (the CPU of each step of a run sandbox), prints the idle memory of
+# the agent and its slots, and stops both.
 #   scripts/bench.sh [--runs 60] [--concurrency 4] [--warmup 600]   extra arguments go to pyth-on-bench
 #   BENCH_POOL=4            slots per language (Agent__Pool__Python / Agent__Pool__JavaScript)
 #   BENCH_AGENT_RUNS=40     runs per language for the agent-only bench (0 skips it)
@@ -99,6 +100,13 @@ if [ "$AGENT_RUNS" -gt 0 ]; then
   echo
   echo "Agent alone (benchmarks/PythOn.AgentBench, $AGENT_RUNS sequential runs per language, timings from RunResult.timings):"
   dotnet benchmarks/PythOn.AgentBench/bin/Release/net10.0/PythOn.AgentBench.dll "$SOCKET" "$AGENT_RUNS" "$TMP/node"
+fi
+echo
+# The floor under the slots' share: each step of a run sandbox alone, measured in one of this agent's python slots.
+slot="$(docker ps -q --filter "label=pyth-on.agent=bench-$$" --filter label=pyth-on.language=python | head -n 1)"
+if [ -n "$slot" ]; then
+  docker exec -i -u "$(docker inspect -f '{{.Config.User}}' "$slot")" "$slot" python3 -I - 200 <scripts/lib/sandbox-steps.py \
+    || echo "bench.sh: the run sandbox steps could not be measured (the slot was recycled?)"
 fi
 echo
 dotnet benchmarks/PythOn.MaskBench/bin/Release/net10.0/PythOn.MaskBench.dll

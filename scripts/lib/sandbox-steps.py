@@ -1,0 +1,80 @@
+# What each step of a run sandbox costs in CPU, measured inside a live slot with the runtime's own code
+# (runtime/sandbox.py): scripts/bench.sh pipes it to `docker exec -u SLOT_UID SLOT python3 -I - [RUNS]`.
+# Each line adds one step to the one before and prints the machine CPU per run of this process and its children
+# (rusage, so the kernel's work for them included); the last line is the floor a run sandbox costs before any program
+# runs and before the supervisor, the zygote's bookkeeping and the agent add theirs.
+import os
+import resource
+import sys
+
+sys.path.insert(0, "/opt/pyth-on")
+import program  # noqa: E402 - the zygote's interpreter has it loaded, and so is this one's size
+import sandbox  # noqa: E402
+
+RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+LIMITS = {"tmp_mb": 64, "work_mb": 64, "shm_mb": 16, "inodes": 8192}
+UID, GID = os.getuid(), os.getgid()
+FILTER = sandbox.CompiledFilter(sandbox.inner_filter())
+program.warm_up()
+
+
+def fork_only():
+    pass
+
+
+def steps_up_to(last):
+    def child():
+        sandbox._enter(UID, GID)
+        if last == "uid map":
+            return
+        sandbox.build_filesystems(LIMITS, UID)
+        if last == "filesystems":
+            return
+        if last == "privileges dropped":
+            sandbox.drop_bounding_set()
+        pid = os.fork()
+        if pid == 0:
+            if last == "privileges dropped":
+                sandbox.drop_privileges(FILTER)
+            os._exit(0)
+        if last == "privileges dropped":
+            sandbox.drop_privileges(FILTER)
+        os.waitpid(pid, 0)
+    return child
+
+
+def cpu_ms():
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime) * 1000
+
+
+def measure(start, child):
+    before = cpu_ms()
+    for _ in range(RUNS):
+        pid = start()
+        if pid == 0:
+            try:
+                child()
+            finally:
+                os._exit(0)
+        if pid < 0:
+            sys.exit("clone: %s" % os.strerror(-pid))
+        os.waitpid(pid, 0)
+    return (cpu_ms() - before) / RUNS
+
+
+CASES = [
+    ("fork of the loaded interpreter, exit", os.fork, fork_only),
+    ("clone into the run's 7 new namespaces, exit", sandbox._clone_init, fork_only),
+    ("+ uid and gid map", sandbox._clone_init, steps_up_to("uid map")),
+    ("+ fresh filesystems, masks, loopback", sandbox._clone_init, steps_up_to("filesystems")),
+    ("+ fork of the program's process", sandbox._clone_init, steps_up_to("program forked")),
+    ("+ both drop privileges, load the filter", sandbox._clone_init, steps_up_to("privileges dropped")),
+]
+print("Run sandbox steps inside a slot (scripts/lib/sandbox-steps.py, %d runs each, CPU per run):" % RUNS)
+previous = None
+for name, start, child in CASES:
+    ms = measure(start, child)
+    added = "" if previous is None else "  (%+.2f)" % (ms - previous)
+    print("  %-46s %6.2f ms%s" % (name, ms, added))
+    previous = ms
