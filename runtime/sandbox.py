@@ -88,8 +88,10 @@ _PROC_MASKED_FILES = ("kcore", "keys", "latency_stats", "timer_list", "timer_sta
 _PROC_MASKED_DIRS = ("acpi", "asound", "scsi")
 _PROC_READONLY = ("bus", "fs", "irq", "sys", "sysrq-trigger")
 # Host files Docker binds into every container (the same inode in every slot): hidden from runs, so two runs
-# cannot meet through them (flock, inotify).
-_HIDDEN_HOST_FILES = ("/etc/resolv.conf", "/sbin/docker-init")
+# cannot meet through them (flock, inotify). And the agent's socket for this slot's supervisor: a program that
+# connects to its path reaches an empty file of its own run.
+_HIDDEN_HOST_FILES = ("/etc/resolv.conf", "/sbin/docker-init") + tuple(
+    path for path in (os.environ.get("PYTH_ON_AGENT_SOCKET"),) if path)
 
 
 def _write(path, text):

@@ -32,12 +32,34 @@ OUT_HIGH_WATER = 1 << 20
 STDIN_WINDOW = 1 << 20
 
 
+_agent_out = None  # the agent's connection, once there is one (fatal frames go there, else to stderr)
+
+
 def fatal(message):
     try:
         payload = message.encode("utf-8", "replace")
-        os.write(1, FRAME.pack(FATAL, 0, len(payload)) + payload)
+        if _agent_out is None:
+            os.write(2, b"pyth-on supervisor: " + payload + b"\n")
+        else:
+            os.write(_agent_out, FRAME.pack(FATAL, 0, len(payload)) + payload)
     finally:
         os._exit(70)
+
+
+def connect_agent():
+    """The agent's socket for this slot (bound read-only into the container, hidden from every run sandbox): all
+    frames of the slot's life go over this one connection (runtime/README.md, "Frame protocol")."""
+    global _agent_out
+    path = os.environ.get("PYTH_ON_AGENT_SOCKET")
+    if not path:
+        fatal("PYTH_ON_AGENT_SOCKET is not set")
+    agent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        agent.connect(path)
+    except OSError as e:
+        fatal("cannot connect to the agent at %s: %s" % (path, e))
+    _agent_out = agent.fileno()
+    return agent
 
 
 class Run:
@@ -94,16 +116,19 @@ def oom_kills():
 
 
 class Supervisor:
-    def __init__(self, language, zygote_sock):
+    def __init__(self, language, zygote_sock, agent_sock):
         self.language = language
         self.zygote = zygote_sock
+        self.agent = agent_sock
+        # Two descriptors of the one connection: the selector watches reading and writing as separate keys.
+        self.agent_in = agent_sock.fileno()
+        self.agent_out = os.dup(self.agent_in)
         self.sel = selectors.DefaultSelector()
         self.inbuf = bytearray()
         self.outq = bytearray()
         self.run = None
-        os.set_blocking(0, False)
-        os.set_blocking(1, False)
-        self.sel.register(0, selectors.EVENT_READ, "agent")
+        os.set_blocking(self.agent_in, False)  # and so agent_out: one open file
+        self.sel.register(self.agent_in, selectors.EVENT_READ, "agent")
 
     # --- frames to the agent ----------------------------------------------------------------------
     def send(self, kind, seq, payload=b""):
@@ -114,13 +139,13 @@ class Supervisor:
     def flush(self):
         while self.outq:
             try:
-                n = os.write(1, self.outq)
+                n = os.write(self.agent_out, self.outq)
             except BlockingIOError:
                 break
-            except BrokenPipeError:
+            except (BrokenPipeError, ConnectionResetError):
                 os._exit(0)  # the agent is gone: the slot is about to be removed
             del self.outq[:n]
-        self._watch(1, selectors.EVENT_WRITE, "agent-out", bool(self.outq))
+        self._watch(self.agent_out, selectors.EVENT_WRITE, "agent-out", bool(self.outq))
 
     def _watch(self, fd, events, tag, on):
         try:
@@ -155,9 +180,9 @@ class Supervisor:
             self.sel.unregister(run.status_r)
             os.close(run.status_r)
             run.status_r = -1
+            if not run.ready:
+                fatal("a run sandbox failed to start")  # its error line went to stderr just before
             if run.exit_status is None:
-                if not run.ready:
-                    fatal("a run sandbox failed to start")
                 run.exit_status = 128 + signal.SIGKILL
             self.maybe_finish()
             return
@@ -298,7 +323,7 @@ class Supervisor:
         seq = run.seq
         run.close_all()
         for fd in list(self.sel.get_map()):
-            if fd not in (0, 1):
+            if fd not in (self.agent_in, self.agent_out):
                 self.sel.unregister(fd)
         self.run = None
         self.send(EXIT, seq, json.dumps(result).encode("ascii"))
@@ -307,11 +332,13 @@ class Supervisor:
     # --- frames from the agent --------------------------------------------------------------------
     def on_agent(self):
         try:
-            data = os.read(0, 1 << 20)
+            data = os.read(self.agent_in, 1 << 20)
         except BlockingIOError:
             return
+        except ConnectionResetError:
+            data = b""
         if not data:
-            os._exit(0)  # the agent closed the slot's stdin: the slot is being removed
+            os._exit(0)  # the agent closed the connection: the slot is being removed
         self.inbuf += data
         while len(self.inbuf) >= FRAME.size:
             kind, seq, length = FRAME.unpack_from(self.inbuf)
@@ -383,8 +410,10 @@ def main():
     child_sock.close()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    # Connected only now, after the zygote's fork: no run sandbox can inherit the connection.
+    agent = connect_agent()
     try:
-        Supervisor(language, parent_sock).serve()
+        Supervisor(language, parent_sock, agent).serve()
     except Exception as e:  # noqa: BLE001 - the agent must hear why the slot ends
         fatal("supervisor failed: %s: %s" % (type(e).__name__, e))
 

@@ -20,6 +20,22 @@ public sealed class IsolationTests(SandboxFixture fx)
     }
 
     [Fact]
+    public async Task A_program_finds_an_empty_file_of_its_own_where_the_slot_has_the_agents_socket()
+    {
+        // The supervisor's socket path, as the agent configured the slot (a frame channel no program may reach).
+        var slot = (await fx.ContainersOfAsync(fx.InstanceId)).First(c => c.State == "running");
+        var env = (await fx.Docker.Containers.InspectContainerAsync(slot.ID)).Config.Env;
+        var path = env.Single(e => e.StartsWith("PYTH_ON_AGENT_SOCKET=", StringComparison.Ordinal)).Split('=', 2)[1];
+
+        var run = await fx.Client.RunAsync(Runs.Python(
+            $"import os, socket, stat\npath = {System.Text.Json.JsonSerializer.Serialize(path)}\nst = os.stat(path)\n" +
+            "print(stat.S_ISREG(st.st_mode), st.st_size)\ns = socket.socket(socket.AF_UNIX)\n" +
+            "try:\n    s.connect(path)\n    print('connected')\nexcept OSError as e:\n    print(e.errno)"));
+
+        Assert.Equal("True 0\n111\n", run.Stdout); // a regular empty file; ECONNREFUSED
+    }
+
+    [Fact]
     public async Task Name_resolution_has_no_servers_configured()
     {
         var run = await fx.Client.RunAsync(Runs.Python("print(repr(open('/etc/resolv.conf').read()))"));

@@ -18,6 +18,8 @@ public sealed class AgentOptionsValidation : IValidateOptions<AgentOptions>
         errors.Check(!string.IsNullOrWhiteSpace(o.InstanceId) && o.InstanceId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'),
             "InstanceId", "must be letters, digits, '-', '_' or '.'", o.InstanceId);
         errors.Check(Path.IsPathRooted(o.StateDir), "StateDir", "must be an absolute path on the Docker host", o.StateDir);
+        errors.Check(System.Text.Encoding.UTF8.GetByteCount(o.StateDir ?? "") <= Slots.SupervisorSocket.MaxStateDirLength, "StateDir",
+            $"must be at most {Slots.SupervisorSocket.MaxStateDirLength} bytes long (the slots' unix sockets live in it)", o.StateDir);
         errors.Check(o.ShutdownGraceSeconds is >= 0 and <= 3600, "ShutdownGraceSeconds", "must be between 0 and 3600", o.ShutdownGraceSeconds);
 
         var pool = o.Pool;

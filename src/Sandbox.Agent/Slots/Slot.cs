@@ -1,6 +1,6 @@
+using System.Net.Sockets;
 using System.Text;
 using System.Threading.Channels;
-using Docker.DotNet;
 using PythOn.Sandbox.Agent.Docker;
 using PythOn.Sandbox.Agent.Runtime;
 
@@ -17,8 +17,8 @@ public enum SlotState
 
 /// <summary>
 /// A long-lived hardened container whose supervisor serves runs one at a time, each in a fresh run sandbox
-/// (runtime/README.md). Owns the attach stream: one reader loop cuts the supervisor's stdout into frames and hands
-/// those of the current run to it; writes are serialised.
+/// (runtime/README.md). Owns the supervisor's connection (<see cref="SupervisorSocket"/>): one reader loop cuts it into
+/// frames and hands those of the current run to it; writes are serialised.
 /// </summary>
 public sealed class Slot
 {
@@ -31,13 +31,20 @@ public sealed class Slot
     private uint _nextSeq;
     private int _state = (int)SlotState.Starting;
 
-    public Slot(string id, LanguageRuntime language, int uidIndex, int memoryMb, MultiplexedStream stream, ILogger log)
+    private readonly NetworkStream _supervisor;
+
+    private readonly SupervisorSocket _socket;
+
+    public Slot(string id, LanguageRuntime language, int uidIndex, int memoryMb, SupervisorSocket socket, Socket supervisor,
+        SupervisorDiagnostics diagnostics, ILogger log)
     {
+        _socket = socket;
         Id = id;
         Language = language;
         UidIndex = uidIndex;
         MemoryMb = memoryMb;
-        Stream = stream;
+        _supervisor = new NetworkStream(supervisor, ownsSocket: true);
+        Diagnostics = diagnostics;
         _log = log;
         Reading = Task.Run(ReadLoopAsync);
     }
@@ -51,16 +58,23 @@ public sealed class Slot
     public int UidIndex { get; }
     /// <summary>The container's memory limit now (a run with its own limit changes it for that run).</summary>
     public int MemoryMb { get; set; }
-    public MultiplexedStream Stream { get; }
+    /// <summary>What the supervisor wrote to its own stdout and stderr (never run data).</summary>
+    public SupervisorDiagnostics Diagnostics { get; }
     public DateTimeOffset CreatedAt { get; } = DateTimeOffset.UtcNow;
     public int RunsServed { get; private set; }
     public SlotState State { get => (SlotState)Volatile.Read(ref _state); set => Volatile.Write(ref _state, (int)value); }
 
-    /// <summary>Completes when the supervisor's stream ends: the slot is dead.</summary>
+    /// <summary>Completes when the supervisor's connection ends: the slot is dead.</summary>
     public Task Reading { get; }
 
-    /// <summary>The supervisor's last words (a fatal frame or stderr), for logs; never run data.</summary>
-    public string? DeathNote { get; private set; }
+    /// <summary>The supervisor's last words (a fatal frame or a broken connection, and what it wrote to its stderr),
+    /// for logs and errors; never run data.</summary>
+    public string? DeathNote => string.Join(": ", new[] { _fatal ?? _broken, Diagnostics.Text }.Where(s => s is not null)) is { Length: > 0 } note
+        ? note
+        : null;
+
+    private string? _fatal;
+    private string? _broken;
 
     public bool IsDead => Reading.IsCompleted;
 
@@ -103,7 +117,7 @@ public sealed class Slot
         await _writeLock.WaitAsync();
         try
         {
-            await Stream.WriteAsync(frame, 0, frame.Length, CancellationToken.None);
+            await _supervisor.WriteAsync(frame, CancellationToken.None);
         }
         finally
         {
@@ -113,25 +127,26 @@ public sealed class Slot
         }
     }
 
+    /// <summary>Closes the supervisor's connection (it exits when it sees the end), the diagnostics stream and the
+    /// socket's file.</summary>
+    public void Close()
+    {
+        _supervisor.Dispose();
+        Diagnostics.Dispose();
+        _socket.Dispose();
+    }
+
     private async Task ReadLoopAsync()
     {
         var buffer = new byte[64 * 1024];
-        var stderr = new StringBuilder();
         try
         {
             while (true)
             {
-                var read = await Stream.ReadOutputAsync(buffer, 0, buffer.Length, CancellationToken.None);
-                if (read.EOF)
+                var count = await _supervisor.ReadAsync(buffer, CancellationToken.None);
+                if (count == 0)
                     break;
-                if (read.Target != MultiplexedStream.TargetStream.StandardOut)
-                {
-                    // The supervisor's own diagnostics: kept short, logged once the slot ends.
-                    if (stderr.Length < 2048)
-                        stderr.Append(Encoding.UTF8.GetString(buffer, 0, read.Count));
-                    continue;
-                }
-                foreach (var frame in _frames.Feed(buffer.AsSpan(0, read.Count)))
+                foreach (var frame in _frames.Feed(buffer.AsSpan(0, count)))
                     if (Route(frame) is { } run)
                     {
                         try
@@ -149,12 +164,10 @@ public sealed class Slot
         }
         catch (Exception e)
         {
-            DeathNote ??= e.Message;
+            _broken = e.Message;
         }
         finally
         {
-            if (stderr.Length > 0)
-                DeathNote ??= stderr.ToString().Trim();
             lock (_frames)
                 _run?.Writer.TryComplete();
             _ready.TrySetException(new SlotDiedException(this));
@@ -175,8 +188,8 @@ public sealed class Slot
                 }
                 return null;
             case SupervisorFrame.Fatal:
-                DeathNote = Encoding.UTF8.GetString(frame.Payload);
-                _log.LogWarning("Slot {Id} supervisor: {Message}", ShortId, DeathNote);
+                _fatal = Encoding.UTF8.GetString(frame.Payload);
+                _log.LogWarning("Slot {Id} supervisor: {Message}", ShortId, _fatal);
                 return null;
         }
         lock (_frames)

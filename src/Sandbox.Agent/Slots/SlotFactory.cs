@@ -7,7 +7,7 @@ using PythOn.Sandbox.Agent.Runtime;
 
 namespace PythOn.Sandbox.Agent.Slots;
 
-/// <summary>Creates slots (create → attach → start → supervisor ready) and removes them; tracks every live one so
+/// <summary>Creates slots (socket → create → attach → start → supervisor connects → ready) and removes them; tracks every live one so
 /// shutdown can remove them all.</summary>
 public sealed class SlotFactory(
     DockerHost docker, SlotSpec spec, UidAllocator uids, IOptions<AgentOptions> options, ILoggerFactory logs)
@@ -23,20 +23,36 @@ public sealed class SlotFactory(
     public async Task<Slot> CreateAsync(LanguageRuntime language, int uidIndex, CancellationToken ct)
     {
         string? id = null;
+        SupervisorDiagnostics? diagnostics = null;
         var memoryMb = options.Value.Limits.MemoryMb;
+        var timeout = options.Value.Pool.SlotReadyTimeout;
+        var socket = new SupervisorSocket(options.Value.StateDir);
+        Slot? slot = null;
         try
         {
-            var created = await docker.Client.Containers.CreateContainerAsync(spec.Build(language, uids.UidOf(uidIndex), memoryMb), ct);
+            var created = await docker.Client.Containers.CreateContainerAsync(
+                spec.Build(language, uids.UidOf(uidIndex), memoryMb, socket.HostPath), ct);
             id = created.ID;
-            // Attach before start so no frame can be missed.
-            var stream = await docker.Client.Containers.AttachContainerAsync(id, tty: false, new ContainerAttachParameters
-            {
-                Stream = true, Stdin = true, Stdout = true, Stderr = true,
-            }, ct);
-            var slot = new Slot(id, language, uidIndex, memoryMb, stream, _log);
-            _live[id] = slot;
+            // Attach before start so none of its own output is missed (frames come over the socket).
+            diagnostics = new SupervisorDiagnostics(await docker.Client.Containers.AttachContainerAsync(id, tty: false,
+                new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true }, ct));
             await docker.Client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct);
-            var timeout = options.Value.Pool.SlotReadyTimeout;
+
+            using var connecting = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var accept = socket.AcceptAsync(connecting.Token);
+            var first = await Task.WhenAny(accept, diagnostics.Ended, Task.Delay(timeout, connecting.Token));
+            connecting.Cancel();
+            if (first != accept)
+            {
+                if (accept.IsCompletedSuccessfully)
+                    accept.Result.Dispose();
+                ct.ThrowIfCancellationRequested();
+                throw new SlotNotReadyException(first == diagnostics.Ended
+                    ? $"the {language.Name} slot exited before it was ready: {diagnostics.Text ?? "no message"}"
+                    : $"the {language.Name} slot did not get ready within {timeout.TotalSeconds:0} s");
+            }
+            slot = new Slot(id, language, uidIndex, memoryMb, socket, await accept, diagnostics, _log);
+            _live[id] = slot;
             try
             {
                 await slot.WhenReady.WaitAsync(timeout, ct);
@@ -47,6 +63,15 @@ public sealed class SlotFactory(
             }
             catch (SlotDiedException e)
             {
+                // Its output ends with the container; the reason is usually there.
+                try
+                {
+                    await diagnostics.Ended.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+                }
+                catch (TimeoutException)
+                {
+                    // the note stays what it is
+                }
                 throw new SlotNotReadyException($"the {language.Name} slot exited before it was ready: {slot.DeathNote ?? e.Message}");
             }
             slot.State = SlotState.Idle;
@@ -56,9 +81,15 @@ public sealed class SlotFactory(
         {
             if (id is not null)
             {
-                if (_live.TryRemove(id, out var s))
-                    s.Stream.Dispose();
+                _live.TryRemove(id, out _);
                 await RemoveQuietlyAsync(id);
+            }
+            if (slot is not null)
+                slot.Close();
+            else
+            {
+                diagnostics?.Dispose();
+                socket.Dispose();
             }
             uids.Release(uidIndex);
             throw;
@@ -134,11 +165,11 @@ public sealed class SlotFactory(
         var removed = await RemoveQuietlyAsync(slot.Id);
         try
         {
-            slot.Stream.Dispose();
+            slot.Close();
         }
         catch (Exception e)
         {
-            _log.LogDebug(e, "Closing the stream of {Id}", slot.ShortId);
+            _log.LogDebug(e, "Closing the connection of {Id}", slot.ShortId);
         }
         if (removed)
             uids.Release(slot.UidIndex);

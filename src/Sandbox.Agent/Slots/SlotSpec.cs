@@ -11,7 +11,7 @@ namespace PythOn.Sandbox.Agent.Slots;
 /// <summary>
 /// The hardened container configuration of a slot (docs/architecture.md, "The slot"). Every setting here was
 /// checked on dockerd 20.10. The config carries no code, stdin or env values of any run: those travel in the
-/// job frame on the attached stdin, because the config is stored in clear under /var/lib/docker and shown by
+/// job frame over the supervisor's socket, because the config is stored in clear under /var/lib/docker and shown by
 /// `docker inspect`.
 /// </summary>
 public sealed class SlotSpec(IOptions<AgentOptions> options, SeccompProfile seccomp, DockerHost docker, PackageStore packages)
@@ -27,7 +27,8 @@ public sealed class SlotSpec(IOptions<AgentOptions> options, SeccompProfile secc
     public static IList<string> SupervisorCommand(LanguageRuntime language) =>
         ["/usr/bin/python3", "-u", "/opt/pyth-on/supervisor.py", language.Name];
 
-    public CreateContainerParameters Build(LanguageRuntime language, int uid, int memoryMb)
+    /// <param name="supervisorSocket">Host path of the slot's <see cref="SupervisorSocket"/>.</param>
+    public CreateContainerParameters Build(LanguageRuntime language, int uid, int memoryMb, string supervisorSocket)
     {
         var limits = options.Value.Limits;
         var user = uid.ToString(CultureInfo.InvariantCulture);
@@ -43,14 +44,14 @@ public sealed class SlotSpec(IOptions<AgentOptions> options, SeccompProfile secc
             User = $"{user}:{user}",
             WorkingDir = WorkDir,
             Hostname = "sandbox",
-            Env = ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", $"HOME={WorkDir}", $"PYTH_ON_LIMITS={runLimits}"],
+            Env = ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", $"HOME={WorkDir}", $"PYTH_ON_LIMITS={runLimits}",
+                $"PYTH_ON_AGENT_SOCKET={SupervisorSocket.ContainerPath}"],
             Labels = docker.LabelsFor(language.Name),
-            // Frames to the supervisor on stdin, frames from it on stdout, for the slot's whole life.
-            AttachStdin = true,
+            // Frames travel over the supervisor's socket; stdout and stderr carry only its own diagnostics.
+            AttachStdin = false,
             AttachStdout = true,
             AttachStderr = true,
-            OpenStdin = true,
-            StdinOnce = false,
+            OpenStdin = false,
             Tty = false,
             NetworkDisabled = true,
             HostConfig = new HostConfig
@@ -69,6 +70,8 @@ public sealed class SlotSpec(IOptions<AgentOptions> options, SeccompProfile secc
                 Mounts =
                 [
                     new Mount { Type = "bind", Source = EmptyResolvConfPath, Target = "/etc/resolv.conf", ReadOnly = true },
+                    // The socket's file only, read-only (connecting needs no write access to the mount).
+                    new Mount { Type = "bind", Source = supervisorSocket, Target = SupervisorSocket.ContainerPath, ReadOnly = true },
                     // Every package store, read-only, in every slot; each run sandbox binds only its job's stores.
                     new Mount { Type = "bind", Source = packages.Root, Target = PackageStore.MountPoint, ReadOnly = true },
                 ],
