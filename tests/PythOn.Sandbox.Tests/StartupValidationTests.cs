@@ -33,6 +33,7 @@ public sealed class StartupValidationTests
     [InlineData("Agent__DockerEndpoint", "not a uri", "Agent:DockerEndpoint")]
     [InlineData("Agent__ShutdownGraceSeconds", "-5", "Agent:ShutdownGraceSeconds")]
     [InlineData("Agent__ListenTcp", "localhost", "Agent:ListenTcp")]
+    [InlineData("Agent__StateDir", "/tmp/a-state-directory-too-long-for-the-unix-sockets-of-its-slots/0123456789abcdef", "Agent:StateDir")]
     public async Task An_invalid_setting_stops_the_agent_with_its_name(string variable, string value, string setting)
     {
         var (exitCode, output, listened) = await StartWithAsync(variable, value);
