@@ -5,7 +5,7 @@
 # benchmarks/PythOn.AgentBench against the agent alone (its timing breakdown and throughput) and
 # scripts/lib/sandbox-steps.py in one of its slots (the CPU of each step of a run sandbox), prints the idle memory of
 # the agent and its slots, and stops both.
-#   scripts/bench.sh [--runs 60] [--concurrency 4] [--warmup 600]   extra arguments go to pyth-on-bench
+#   scripts/bench.sh [--runs 60] [--concurrency 4] [--warmup 2000]   extra arguments go to pyth-on-bench
 #   BENCH_POOL=4            slots per language (Agent__Pool__Python / Agent__Pool__JavaScript)
 #   BENCH_AGENT_RUNS=40     runs per language for the agent-only bench (0 skips it)
 set -euo pipefail

@@ -5,7 +5,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using PythOn.Api.V1;
 
-// pyth-on-bench --rest http://127.0.0.1:8080 --grpc http://127.0.0.1:8081 --image pyth-on-runtime:TAG --node PATH [--runs 60] [--concurrency 4] [--warmup 600]
+// pyth-on-bench --rest http://127.0.0.1:8080 --grpc http://127.0.0.1:8081 --image pyth-on-runtime:TAG --node PATH [--runs 60] [--concurrency 4] [--warmup 2000]
 // --node: the sandbox's own node binary (scripts/bench.sh copies it out of the runtime image), the JavaScript baseline.
 var options = BenchOptions.Parse(args);
 Console.WriteLine($"Pyth-On benchmark: {options.Runs} sequential runs per case, concurrency {options.Concurrency}, {Environment.ProcessorCount} cores");
@@ -236,7 +236,7 @@ sealed record BenchOptions(string Rest, string Grpc, string Image, string Node, 
         var image = Get("--image", "");
         if (image.Length == 0) throw new ArgumentException("--image pyth-on-runtime:TAG is required (scripts/build-runtime-image.sh prints it).");
         return new BenchOptions(Get("--rest", "http://127.0.0.1:8080"), Get("--grpc", "http://127.0.0.1:8081"), image, Get("--node", "node"),
-            int.Parse(Get("--runs", "60")), int.Parse(Get("--concurrency", "4")), int.Parse(Get("--warmup", "600")));
+            int.Parse(Get("--runs", "60")), int.Parse(Get("--concurrency", "4")), int.Parse(Get("--warmup", "2000")));
     }
 }
 
