@@ -54,17 +54,39 @@ public sealed class LifecycleTests(SandboxFixture fx)
     [Fact]
     public async Task A_runner_that_exits_before_it_is_ready_is_unavailable_with_its_message()
     {
-        // The runtime image with a runner.py that dies at boot, committed from a container (no registry here).
-        var tag = $"pyth-on-test-broken-runner:{Guid.NewGuid():N}";
+        var detail = await RunDetailWithBrokenImageAsync(
+            "printf 'import sys\\nsys.stderr.write(\"runner broke at boot\\\\n\")\\nsys.exit(1)\\n' > /opt/pyth-on/supervisor.py");
+        Assert.Contains("exited before it was ready: runner broke at boot", detail);
+    }
+
+    [Fact]
+    public async Task A_run_sandbox_that_cannot_be_built_ends_its_slot_at_once_with_the_reason()
+    {
+        // Every run sandbox fails while it builds its filesystems: the slot says why instead of waiting for its
+        // start timeout (Pool:SlotStartTimeoutMs, 30 s, whose message would be "did not get ready").
+        var detail = await RunDetailWithBrokenImageAsync(
+            "sed -i 's/^def build_filesystems(limits, uid):$/&\\n    raise SetupError(\"planted failure\")/' /opt/pyth-on/sandbox.py" +
+            " && grep -q 'planted failure' /opt/pyth-on/sandbox.py");
+        Assert.Contains("a run sandbox failed to start", detail);
+        Assert.Contains("SetupError: planted failure", detail);
+    }
+
+    /// <summary>Starts an agent on the runtime image changed by <paramref name="script"/> (run as root and committed:
+    /// no registry here), asks it for a python run, which must fail as unavailable, and returns the error's detail
+    /// once the failed sandboxes are removed.</summary>
+    private async Task<string> RunDetailWithBrokenImageAsync(string script)
+    {
+        var tag = $"pyth-on-test-broken-runtime:{Guid.NewGuid():N}";
         var builder = await fx.Docker.Containers.CreateContainerAsync(new Docker.DotNet.Models.CreateContainerParameters
         {
             Image = fx.Image,
             User = "0",
-            Cmd = ["/bin/sh", "-c", "printf 'import sys\\nsys.stderr.write(\"runner broke at boot\\\\n\")\\nsys.exit(1)\\n' > /opt/pyth-on/supervisor.py"],
+            Cmd = ["/bin/sh", "-c", script],
             HostConfig = new Docker.DotNet.Models.HostConfig { NetworkMode = "none" },
         });
         await fx.Docker.Containers.StartContainerAsync(builder.ID, new Docker.DotNet.Models.ContainerStartParameters());
-        await fx.Docker.Containers.WaitContainerAsync(builder.ID);
+        var built = await fx.Docker.Containers.WaitContainerAsync(builder.ID);
+        Assert.Equal(0, built.StatusCode);
         var image = await fx.Docker.Images.CommitContainerChangesAsync(new Docker.DotNet.Models.CommitContainerChangesParameters
         {
             ContainerID = builder.ID, RepositoryName = tag.Split(':')[0], Tag = tag.Split(':')[1],
@@ -78,9 +100,9 @@ public sealed class LifecycleTests(SandboxFixture fx)
 
             var error = await Assert.ThrowsAsync<RpcException>(() => agent.Client.RunAsync(Runs.Python("print(1)")));
             Assert.Equal(StatusCode.Unavailable, error.StatusCode);
-            Assert.Contains("exited before it was ready: runner broke at boot", error.Status.Detail);
             await Poll.UntilAsync(async () => (await fx.ContainersOfAsync(id)).Count == 0, TimeSpan.FromSeconds(30),
                 "the failed sandbox is removed");
+            return error.Status.Detail;
         }
         finally
         {
