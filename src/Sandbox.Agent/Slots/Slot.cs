@@ -69,9 +69,12 @@ public sealed class Slot
 
     /// <summary>The supervisor's last words (a fatal frame or a broken connection, and what it wrote to its stderr),
     /// for logs and errors; never run data.</summary>
-    public string? DeathNote => string.Join(": ", new[] { _fatal ?? _broken, Diagnostics.Text }.Where(s => s is not null)) is { Length: > 0 } note
-        ? note
-        : null;
+    public string? DeathNote => (_fatal ?? _broken, Diagnostics.Text) switch
+    {
+        (null, var text) => text,
+        (var last, null) => last,
+        (var last, var text) => $"{last}: {text}",
+    };
 
     private string? _fatal;
     private string? _broken;

@@ -7,8 +7,8 @@ using PythOn.Sandbox.Agent.Runtime;
 
 namespace PythOn.Sandbox.Agent.Slots;
 
-/// <summary>Creates slots (socket → create → attach → start → supervisor connects → ready) and removes them; tracks every live one so
-/// shutdown can remove them all.</summary>
+/// <summary>Creates slots (socket → create → attach → start → supervisor connects → ready) and removes them; tracks
+/// every live one so shutdown can remove them all.</summary>
 public sealed class SlotFactory(
     DockerHost docker, SlotSpec spec, UidAllocator uids, IOptions<AgentOptions> options, ILoggerFactory logs)
 {
