@@ -71,6 +71,20 @@ public sealed class LifecycleTests(SandboxFixture fx)
         Assert.Contains("SetupError: planted failure", detail);
     }
 
+    [Fact]
+    public async Task An_agent_stopped_while_its_slots_start_leaves_none_of_its_containers()
+    {
+        var id = $"stop-early-{Guid.NewGuid():N}"[..20];
+        var agent = await AgentProcess.StartAsync(Path.Combine(fx.Dir, id), id, fx.Image, pythonPool: 3, javaScriptPool: 2,
+            waitForPool: false);
+        await using (agent)
+        {
+            // Its pool starts filling as soon as it listens: stop it while those slots are being created.
+            await agent.StopAsync();
+        }
+        Assert.Empty(await fx.ContainersOfAsync(id));
+    }
+
     /// <summary>Starts an agent on the runtime image changed by <paramref name="script"/> (run as root and committed:
     /// no registry here), asks it for a python run, which must fail as unavailable, and returns the error's detail
     /// once the failed sandboxes are removed.</summary>

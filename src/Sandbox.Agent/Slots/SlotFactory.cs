@@ -30,9 +30,12 @@ public sealed class SlotFactory(
         Slot? slot = null;
         try
         {
+            // Not cancelled halfway: dockerd may create the container after the client gave up, and only a known
+            // id is removed below.
             var created = await docker.Client.Containers.CreateContainerAsync(
-                spec.Build(language, uids.UidOf(uidIndex), memoryMb, socket.HostPath), ct);
+                spec.Build(language, uids.UidOf(uidIndex), memoryMb, socket.HostPath), CancellationToken.None);
             id = created.ID;
+            ct.ThrowIfCancellationRequested();
             // Attach before start so none of its own output is missed (frames come over the socket).
             diagnostics = new SupervisorDiagnostics(await docker.Client.Containers.AttachContainerAsync(id, tty: false,
                 new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true }, ct));

@@ -191,7 +191,9 @@ public sealed class SlotPool(
                         break;
                     }
                     _starting.AddOrUpdate(language.Name, 1, (_, n) => n + 1);
-                    _ = StartOneAsync(language, uid.Value, concurrency, stop);
+                    var start = StartOneAsync(language, uid.Value, concurrency, stop);
+                    _startsInFlight[start] = 0;
+                    _ = start.ContinueWith(t => _startsInFlight.TryRemove(t, out _), TaskScheduler.Default);
                 }
             }
             try
@@ -253,9 +255,14 @@ public sealed class SlotPool(
         }
     }
 
+    /// <summary>Slot starts under way: shutdown waits for them (each removes what it created when cancelled), so no
+    /// container is created after the final sweep.</summary>
+    private readonly ConcurrentDictionary<Task, byte> _startsInFlight = new();
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
+        await Task.WhenAll(_startsInFlight.Keys.ToList()).WaitAsync(cancellationToken);
         foreach (var slot in _slots.Values)
             await factory.DestroyAsync(slot);
     }
