@@ -119,7 +119,7 @@ class Supervisor:
     def __init__(self, language, zygote_sock, agent_sock):
         self.language = language
         self.zygote = zygote_sock
-        self.agent = agent_sock
+        self.agent = agent_sock  # held: the socket object closes its descriptor when it is collected
         # Two descriptors of the one connection: the selector watches reading and writing as separate keys.
         self.agent_in = agent_sock.fileno()
         self.agent_out = os.dup(self.agent_in)

@@ -29,7 +29,7 @@ public sealed class AgentLifecycle(
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(resolv, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
 
-        SupervisorSocket.RemoveLeftovers(options.Value.StateDir);
+        SupervisorSocket.PrepareDirectory(options.Value.StateDir);
 
         // The package store root is mounted into every slot: it must exist before the pool creates one.
         packages.Initialize();

@@ -30,10 +30,10 @@ public sealed class Slot
     private uint _runSeq;
     private uint _nextSeq;
     private int _state = (int)SlotState.Starting;
-
-    private readonly NetworkStream _supervisor;
-
     private readonly SupervisorSocket _socket;
+    private readonly NetworkStream _supervisor;
+    private string? _fatal;
+    private string? _broken;
 
     public Slot(string id, LanguageRuntime language, int uidIndex, int memoryMb, SupervisorSocket socket, Socket supervisor,
         SupervisorDiagnostics diagnostics, ILogger log)
@@ -75,9 +75,6 @@ public sealed class Slot
         (var last, null) => last,
         (var last, var text) => $"{last}: {text}",
     };
-
-    private string? _fatal;
-    private string? _broken;
 
     public bool IsDead => Reading.IsCompleted;
 

@@ -41,26 +41,24 @@ public sealed class SlotFactory(
                 new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true }, ct));
             await docker.Client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct);
 
-            using var connecting = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var accept = socket.AcceptAsync(connecting.Token);
-            var first = await Task.WhenAny(accept, diagnostics.Ended, Task.Delay(timeout, connecting.Token));
-            connecting.Cancel();
-            if (first != accept)
+            // One deadline from the start to the first ready frame: connecting and preparing the first run sandbox.
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            deadline.CancelAfter(timeout);
+            var accept = socket.AcceptAsync(deadline.Token);
+            if (await Task.WhenAny(accept, diagnostics.Ended) != accept)
             {
+                deadline.Cancel();
                 if (accept.IsCompletedSuccessfully)
                     accept.Result.Dispose();
-                ct.ThrowIfCancellationRequested();
-                throw new SlotNotReadyException(first == diagnostics.Ended
-                    ? $"the {language.Name} slot exited before it was ready: {diagnostics.Text ?? "no message"}"
-                    : $"the {language.Name} slot did not get ready within {timeout.TotalSeconds:0} s");
+                throw ExitedBeforeReady(diagnostics.Text);
             }
-            slot = new Slot(id, language, uidIndex, memoryMb, socket, await accept, diagnostics, _log);
-            _live[id] = slot;
             try
             {
-                await slot.WhenReady.WaitAsync(timeout, ct);
+                slot = new Slot(id, language, uidIndex, memoryMb, socket, await accept, diagnostics, _log);
+                _live[id] = slot;
+                await slot.WhenReady.WaitAsync(deadline.Token);
             }
-            catch (TimeoutException)
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
                 throw new SlotNotReadyException($"the {language.Name} slot did not get ready within {timeout.TotalSeconds:0} s");
             }
@@ -75,7 +73,7 @@ public sealed class SlotFactory(
                 {
                     // the note stays what it is
                 }
-                throw new SlotNotReadyException($"the {language.Name} slot exited before it was ready: {slot.DeathNote ?? e.Message}");
+                throw ExitedBeforeReady(slot!.DeathNote ?? e.Message);
             }
             slot.State = SlotState.Idle;
             return slot;
@@ -97,6 +95,9 @@ public sealed class SlotFactory(
             uids.Release(uidIndex);
             throw;
         }
+
+        SlotNotReadyException ExitedBeforeReady(string? note) =>
+            new($"the {language.Name} slot exited before it was ready: {note ?? "no message"}");
     }
 
     /// <summary>Docker's view of a slot that died: was it OOM-killed (the supervisor itself, by memory that is in

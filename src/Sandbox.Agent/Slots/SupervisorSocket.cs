@@ -17,18 +17,19 @@ public sealed class SupervisorSocket : IDisposable
     /// sandbox mounts a scratch tmpfs there while it builds its filesystems, and its cover must land on this file.</summary>
     public const string ContainerPath = "/pyth-on-agent.sock";
 
+    private const string DirectoryName = "slots";
+    private const int NameLength = 16; // hex digits
+    private const string Extension = ".sock";
+
     /// <summary>Longest StateDir that leaves room for a socket path (sun_path holds 107 bytes and a NUL).</summary>
-    public const int MaxStateDirLength = 107 - 7 - 16 - 5; // "/slots/" + 16 hex + ".sock"
+    public static readonly int MaxStateDirLength = 107 - (1 + DirectoryName.Length + 1 + NameLength + Extension.Length);
 
     private readonly Socket _listener;
 
+    /// <param name="stateDir">The agent's StateDir, prepared at its start (<see cref="PrepareDirectory"/>).</param>
     public SupervisorSocket(string stateDir)
     {
-        var directory = Path.Combine(stateDir, "slots");
-        Directory.CreateDirectory(directory);
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        HostPath = Path.Combine(directory, $"{Guid.NewGuid():N}"[..16] + ".sock");
+        HostPath = Path.Combine(DirectoryIn(stateDir), $"{Guid.NewGuid():N}"[..NameLength] + Extension);
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -77,14 +78,18 @@ public sealed class SupervisorSocket : IDisposable
         }
     }
 
-    /// <summary>At the agent's start: the files of slots an earlier process left behind (killed before it removed
-    /// them; their containers are removed as orphans). StateDir belongs to one agent.</summary>
-    public static void RemoveLeftovers(string stateDir)
+    /// <summary>At the agent's start: creates the directory (root only) and removes the files of slots an earlier
+    /// process left behind (killed before it removed them; their containers are removed as orphans). StateDir belongs
+    /// to one agent.</summary>
+    public static void PrepareDirectory(string stateDir)
     {
-        var directory = Path.Combine(stateDir, "slots");
-        if (!Directory.Exists(directory))
-            return;
-        foreach (var file in Directory.EnumerateFiles(directory, "*.sock"))
+        var directory = DirectoryIn(stateDir);
+        Directory.CreateDirectory(directory);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        foreach (var file in Directory.EnumerateFiles(directory, "*" + Extension))
             File.Delete(file);
     }
+
+    private static string DirectoryIn(string stateDir) => Path.Combine(stateDir, DirectoryName);
 }
