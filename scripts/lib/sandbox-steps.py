@@ -1,8 +1,9 @@
 # What each step of a run sandbox costs in CPU, measured inside a live slot with the runtime's own code
 # (runtime/sandbox.py): scripts/bench.sh pipes it to `docker exec -u SLOT_UID SLOT python3 -I - [RUNS]`.
 # Each line adds one step to the one before and prints the machine CPU per run of this process and its children
-# (rusage, so the kernel's work for them included); the last line is the floor a run sandbox costs before any program
-# runs and before the supervisor, the zygote's bookkeeping and the agent add theirs.
+# (rusage, so the kernel's work for them included) and their page faults (mostly copies of pages shared with the
+# loaded interpreter, which every Python call writes to through reference counts); the last line is the floor a run
+# sandbox costs before any program runs and before the supervisor, the zygote's bookkeeping and the agent add theirs.
 import os
 import resource
 import sys
@@ -43,13 +44,14 @@ def steps_up_to(last):
     return child
 
 
-def cpu_ms():
+def usage():
+    """CPU milliseconds and minor page faults of this process and its reaped children so far."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime) * 1000
+    return (me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime) * 1000, me.ru_minflt + kids.ru_minflt
 
 
 def measure(start, child):
-    before = cpu_ms()
+    cpu_before, faults_before = usage()
     for _ in range(RUNS):
         pid = start()
         if pid == 0:
@@ -60,7 +62,8 @@ def measure(start, child):
         if pid < 0:
             sys.exit("clone: %s" % os.strerror(-pid))
         os.waitpid(pid, 0)
-    return (cpu_ms() - before) / RUNS
+    cpu_after, faults_after = usage()
+    return (cpu_after - cpu_before) / RUNS, (faults_after - faults_before) / RUNS
 
 
 CASES = [
@@ -74,7 +77,7 @@ CASES = [
 print("Run sandbox steps inside a slot (scripts/lib/sandbox-steps.py, %d runs each, CPU per run):" % RUNS)
 previous = None
 for name, start, child in CASES:
-    ms = measure(start, child)
+    ms, faults = measure(start, child)
     added = "" if previous is None else "  (%+.2f)" % (ms - previous)
-    print("  %-46s %6.2f ms%s" % (name, ms, added))
+    print("  %-46s %6.2f ms%-10s %5.0f page faults" % (name, ms, added, faults))
     previous = ms
