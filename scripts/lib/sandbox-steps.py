@@ -74,7 +74,7 @@ CASES = [
     ("+ fork of the program's process", sandbox._clone_init, steps_up_to("program forked")),
     ("+ both drop privileges, load the filter", sandbox._clone_init, steps_up_to("privileges dropped")),
 ]
-print("Run sandbox steps inside a slot (scripts/lib/sandbox-steps.py, %d runs each, CPU per run):" % RUNS)
+print("Run sandbox steps inside a slot (scripts/lib/sandbox-steps.py, %d runs each, CPU and page faults per run):" % RUNS)
 previous = None
 for name, start, child in CASES:
     ms, faults = measure(start, child)
