@@ -7,7 +7,8 @@
 # the agent and its slots, and stops both.
 #   scripts/bench.sh [--runs 60] [--concurrency 4] [--warmup 2000]   extra arguments go to pyth-on-bench
 #   BENCH_POOL=4            slots per language (Agent__Pool__Python / Agent__Pool__JavaScript)
-#   BENCH_AGENT_RUNS=40     runs per language for the agent-only bench (0 skips it)
+#   BENCH_AGENT_RUNS=40     sequential runs per language for the agent-only bench, 20 times as many at concurrency 4
+#                           (after as many untimed ones; 0 skips it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -76,7 +76,9 @@ foreach (var (language, code, bare) in new[]
 foreach (var (language, code) in new[] { ("python", "print(1)"), ("javascript", "console.log(1)") })
 {
     const int concurrency = 4;
-    var total = runs * 5;
+    // Enough runs that the window spans several seconds: the machine CPU per run of a shorter one moved with a
+    // single slot's replacement or a moment of the machine's noise.
+    var total = runs * 20;
     // The same number of untimed runs first: this client's concurrent path is new code for its tiered JIT, whose
     // compilations would otherwise land in the machine CPU measured for the agent.
     await RunConcurrentlyAsync(language, code, concurrency, total);
