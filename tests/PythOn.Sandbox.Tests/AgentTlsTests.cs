@@ -73,6 +73,16 @@ public sealed class AgentTlsTests(MutualTlsAgentFixture tls) : IClassFixture<Mut
         return refused;
     }
 
+    /// <summary>The agent closed the connection before HTTP/2 was established. SocketsHttpHandler reports that as an
+    /// HttpRequestException, which Grpc.Net.Client maps to Unavailable when it wraps the IOException of the closed
+    /// connection and to Internal when it does not: measured against a Kestrel with TLS only, 20 in 3000 cleartext
+    /// calls and 146 in 3000 calls without a client certificate came without it, at six calls in flight.</summary>
+    private static void AssertConnectionFailed(RpcException refused)
+    {
+        Assert.True(refused.Status.DebugException is HttpRequestException, $"not a failed connection: {refused.Status}");
+        Assert.Contains(refused.StatusCode, new[] { StatusCode.Unavailable, StatusCode.Internal });
+    }
+
     [Fact]
     public async Task A_tls_caller_trusting_the_ca_with_a_client_certificate_from_it_runs_a_program()
     {
@@ -89,21 +99,21 @@ public sealed class AgentTlsTests(MutualTlsAgentFixture tls) : IClassFixture<Mut
     public async Task A_tls_caller_without_a_client_certificate_is_refused()
     {
         var refused = await RefusedAsync("https", certificate: null, WithToken);
-        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        AssertConnectionFailed(refused);
     }
 
     [Fact]
     public async Task A_tls_caller_whose_client_certificate_comes_from_another_ca_is_refused()
     {
         var refused = await RefusedAsync("https", tls.RogueClient, WithToken);
-        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        AssertConnectionFailed(refused);
     }
 
     [Fact]
-    public async Task A_cleartext_caller_is_refused()
+    public async Task A_cleartext_caller_is_refused_before_its_http2_connection_is_established()
     {
         var refused = await RefusedAsync("http", certificate: null, WithToken);
-        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        AssertConnectionFailed(refused);
     }
 
     [Fact]

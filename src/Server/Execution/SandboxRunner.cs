@@ -99,7 +99,7 @@ public sealed class SandboxRunner(AgentFleet agents, AgentInstalls installs, IOp
                     installed = await installs.InstallAsync(client, plan.Language, plan.Packages,
                         TimeSpan.FromSeconds(options.Value.Packages.RunWaitSeconds), cancellationToken);
                 }
-                catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !cancellationToken.IsCancellationRequested)
+                catch (RpcException e) when (e.AgentUnreachable() && !cancellationToken.IsCancellationRequested)
                 {
                     Unreachable(agent, e, failures);
                     continue;
@@ -139,7 +139,7 @@ public sealed class SandboxRunner(AgentFleet agents, AgentInstalls installs, IOp
                     first = await events.MoveNext(cancellationToken);
                     telemetry.Started(attempts: failures.Count + 1); // agents skipped or failed before this one, plus this one
                 }
-                catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !cancellationToken.IsCancellationRequested)
+                catch (RpcException e) when (e.AgentUnreachable() && !cancellationToken.IsCancellationRequested)
                 {
                     // Nothing reached the sandbox yet: the next agent can take the run.
                     Unreachable(agent, e, failures);
@@ -228,7 +228,7 @@ public sealed class SandboxRunner(AgentFleet agents, AgentInstalls installs, IOp
         catch (RpcException e)
         {
             // The agent went away mid-run (killed, its host gone): no new run goes there until it answers again.
-            if (e.StatusCode == StatusCode.Unavailable) agent.Unreachable($"a run lost {address}: {e.Status.Detail}");
+            if (e.AgentUnreachable()) agent.Unreachable($"a run lost {address}: {e.Status.Detail}");
             throw Translate(e, address);
         }
         throw Problems.Unavailable($"the sandbox agent at {address} ended the run without a result; try again.");

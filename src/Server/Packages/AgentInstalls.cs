@@ -72,7 +72,7 @@ public sealed class AgentInstalls(AgentFleet agents, ILogger<AgentInstalls> logg
             {
                 return await InstallAsync(agent.Client, language, requirements, wait, cancellationToken);
             }
-            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !cancellationToken.IsCancellationRequested)
+            catch (RpcException e) when (e.AgentUnreachable() && !cancellationToken.IsCancellationRequested)
             {
                 logger.LogWarning("Sandbox agent {Address} could not install packages: {Detail}", agent.Address, e.Status.Detail);
             }
