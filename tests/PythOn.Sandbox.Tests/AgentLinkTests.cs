@@ -22,48 +22,17 @@ public sealed class AgentLinkTests(SandboxFixture fx)
         return AgentProcess.StartAsync(Path.Combine(fx.Dir, id), id, fx.Image, pythonPool: 0, javaScriptPool: 0, settings);
     }
 
-    /// <summary>An agent listening on a free loopback port that is its own: the port is picked a moment before the agent
-    /// binds it, and a process of the test run running in parallel can take it first (the agent then cannot listen there,
-    /// and a call to the port reaches the other process). So the port's owner is checked with the token and this agent's
-    /// id before anything is asserted, and a lost port is picked again.</summary>
-    private async Task<(AgentProcess Agent, GrpcChannel Channel)> StartOnOwnTcpPortAsync()
+    private async Task<(AgentProcess Agent, GrpcChannel Channel)> StartOnTcpAsync()
     {
-        var answered = "";
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            var port = LoopbackPort.Free();
-            AgentProcess agent;
-            try
-            {
-                agent = await StartAsync(new() { ["Agent__ListenTcp"] = $"127.0.0.1:{port}", ["Agent__AuthToken"] = Token });
-            }
-            catch (InvalidOperationException e) when (e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
-            {
-                answered = $"port {port} was taken: the agent could not listen on it";
-                continue;
-            }
-            var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
-            try
-            {
-                var owner = await new SandboxAgent.SandboxAgentClient(channel).GetStatusAsync(new GetStatusRequest(),
-                    new Metadata { { "authorization", "Bearer " + Token } }, deadline: DateTime.UtcNow.AddSeconds(10));
-                if (owner.AgentId == agent.InstanceId) return (agent, channel);
-                answered = $"port {port} answered as agent '{owner.AgentId}'";
-            }
-            catch (RpcException e)
-            {
-                answered = $"port {port} answered {e.StatusCode}: {e.Status.Detail}";
-            }
-            channel.Dispose();
-            await agent.DisposeAsync();
-        }
-        throw new InvalidOperationException($"three free ports in a row were taken before the agent could listen; last: {answered}");
+        var (agent, port) = await AgentProcess.StartOnFreeLoopbackPortAsync(port =>
+            StartAsync(new() { ["Agent__ListenTcp"] = $"127.0.0.1:{port}", ["Agent__AuthToken"] = Token }));
+        return (agent, GrpcChannel.ForAddress($"http://127.0.0.1:{port}"));
     }
 
     [Fact]
     public async Task A_tcp_caller_without_the_token_is_refused_and_one_with_it_is_served()
     {
-        var started = await StartOnOwnTcpPortAsync();
+        var started = await StartOnTcpAsync();
         await using var agent = started.Agent;
         using var channel = started.Channel;
         var client = new SandboxAgent.SandboxAgentClient(channel);

@@ -15,12 +15,13 @@ public sealed class AgentProbeTests
     [Fact]
     public async Task Health_answers_serving_over_TCP_without_the_token_while_runs_still_need_it()
     {
-        var port = LoopbackPort.Free();
-        await using var agent = await AgentProcess.StartAsync("probe", pythonPool: 1, javaScriptPool: 0, new Dictionary<string, string>
-        {
-            ["Agent__ListenTcp"] = $"127.0.0.1:{port}",
-            ["Agent__AuthToken"] = Token,
-        });
+        var (agent, port) = await AgentProcess.StartOnFreeLoopbackPortAsync(port => AgentProcess.StartAsync("probe", pythonPool: 1,
+            javaScriptPool: 0, new Dictionary<string, string>
+            {
+                ["Agent__ListenTcp"] = $"127.0.0.1:{port}",
+                ["Agent__AuthToken"] = Token,
+            }));
+        await using var _ = agent;
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
 
         var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(10));

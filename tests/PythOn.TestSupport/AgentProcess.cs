@@ -119,6 +119,26 @@ public sealed class AgentProcess : IAsyncDisposable
         return agent;
     }
 
+    /// <summary>
+    /// Starts an agent that also listens on a loopback TCP port: <paramref name="start"/> gets a port that was free a
+    /// moment ago. Another process can take it before the agent binds it; the agent then exits ("address already in
+    /// use") and the start is tried again on a new port, up to three times.
+    /// </summary>
+    public static async Task<(AgentProcess Agent, int Port)> StartOnFreeLoopbackPortAsync(Func<int, Task<AgentProcess>> start)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = LoopbackPort.Free();
+            try
+            {
+                return (await start(port), port);
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+            }
+        }
+    }
+
     /// <summary>kill -9: the agent gets no chance to clean up; its socket file and containers stay behind.</summary>
     public void Kill()
     {
@@ -191,6 +211,7 @@ public sealed class AgentProcess : IAsyncDisposable
             WorkingDirectory = Path.GetDirectoryName(dll)!,
         };
         start.ArgumentList.Add(dll);
+        start.ArgumentList.Add(HostLog.LifetimeAtInformation); // readiness waits for that line
         // Nothing from the test runner's environment may configure the agent behind the test's back.
         foreach (var name in start.Environment.Keys.ToList())
             if (name.StartsWith("Agent__", StringComparison.OrdinalIgnoreCase) || name.StartsWith("ASPNETCORE_", StringComparison.OrdinalIgnoreCase))
@@ -207,6 +228,7 @@ public sealed class AgentProcess : IAsyncDisposable
         _process = process;
 
         var last = "no answer yet";
+        var logBefore = LogLength;
         await Poll.UntilAsync(async () =>
         {
             if (process.HasExited)
@@ -214,7 +236,9 @@ public sealed class AgentProcess : IAsyncDisposable
                 process.WaitForExit(); // until stdout and stderr are read to their end: the log holds the reason
                 throw new InvalidOperationException($"the agent exited with code {process.ExitCode}:\n{Log}");
             }
-            if (!File.Exists(SocketPath)) return false;
+            // Every endpoint bound (the unix socket can answer before a TCP port turns out to be taken): it is this
+            // process that serves them.
+            if (!StartedSince(logBefore) || !File.Exists(SocketPath)) return false;
             try
             {
                 var status = await StatusAsync();
@@ -230,6 +254,16 @@ public sealed class AgentProcess : IAsyncDisposable
                 return false;
             }
         }, ReadyTimeout, "the agent answers and its slots are idle", () => $"{last}\n{Log}");
+    }
+
+    private int LogLength
+    {
+        get { lock (_log) return _log.Length; }
+    }
+
+    private bool StartedSince(int logOffset)
+    {
+        lock (_log) return _log.ToString(logOffset, _log.Length - logOffset).Contains(HostLog.Started, StringComparison.Ordinal);
     }
 
     private void Append(string? line)

@@ -22,15 +22,15 @@ public sealed class MutualTlsAgent : IAsyncDisposable
         var token = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(33));
         var ca = new TestCertificateAuthority(dir, "agents");
         var server = ca.IssueServer("agent");
-        var port = LoopbackPort.Free();
-        var agent = await AgentProcess.StartAsync(purpose, pythonPool: 1, javaScriptPool: 0, new Dictionary<string, string>
-        {
-            ["Agent__ListenTcp"] = $"127.0.0.1:{port}",
-            ["Agent__AuthToken"] = token,
-            ["Agent__Tls__CertificatePath"] = server.CertificatePath,
-            ["Agent__Tls__KeyPath"] = server.KeyPath,
-            ["Agent__Tls__ClientCaPath"] = ca.CertificatePath,
-        });
+        var (agent, port) = await AgentProcess.StartOnFreeLoopbackPortAsync(port => AgentProcess.StartAsync(purpose, pythonPool: 1,
+            javaScriptPool: 0, new Dictionary<string, string>
+            {
+                ["Agent__ListenTcp"] = $"127.0.0.1:{port}",
+                ["Agent__AuthToken"] = token,
+                ["Agent__Tls__CertificatePath"] = server.CertificatePath,
+                ["Agent__Tls__KeyPath"] = server.KeyPath,
+                ["Agent__Tls__ClientCaPath"] = ca.CertificatePath,
+            }));
         return new MutualTlsAgent(dir, ca, port, token, agent);
     }
 
