@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Net.Client;
 using PythOn.Sandbox.Tests.Infrastructure;
@@ -15,26 +13,19 @@ public sealed class AgentLinkTests(SandboxFixture fx)
 {
     private static readonly string Token = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(33));
 
-
     private Task<AgentProcess> StartAsync(Dictionary<string, string> settings)
     {
         var id = $"link-{Guid.NewGuid():N}"[..16];
         return AgentProcess.StartAsync(Path.Combine(fx.Dir, id), id, fx.Image, pythonPool: 0, javaScriptPool: 0, settings);
     }
 
-    private async Task<(AgentProcess Agent, GrpcChannel Channel)> StartOnTcpAsync()
-    {
-        var (agent, port) = await AgentProcess.StartOnFreeLoopbackPortAsync(port =>
-            StartAsync(new() { ["Agent__ListenTcp"] = $"127.0.0.1:{port}", ["Agent__AuthToken"] = Token }));
-        return (agent, GrpcChannel.ForAddress($"http://127.0.0.1:{port}"));
-    }
-
     [Fact]
     public async Task A_tcp_caller_without_the_token_is_refused_and_one_with_it_is_served()
     {
-        var started = await StartOnTcpAsync();
-        await using var agent = started.Agent;
-        using var channel = started.Channel;
+        var (agent, port) = await AgentProcess.StartOnFreeLoopbackPortAsync(port =>
+            StartAsync(new() { ["Agent__ListenTcp"] = $"127.0.0.1:{port}", ["Agent__AuthToken"] = Token }));
+        await using var _ = agent;
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
         var client = new SandboxAgent.SandboxAgentClient(channel);
 
         var anonymous = await Assert.ThrowsAsync<RpcException>(() => client.GetStatusAsync(new GetStatusRequest()).ResponseAsync);
