@@ -15,8 +15,20 @@ const BASE_ENV = { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: 
 const JOB_FD = 3;   // the job, from the run sandbox's init, until end-of-file
 const READY_FD = 4; // one byte to the init once node is booted
 
+// The job as init passes it on (runtime/init.c): "-" or the length of the decrypted code on the first line, that
+// code, then the job JSON.
+function readJob(data) {
+  const lineEnd = data.indexOf(0x0a);
+  const head = data.subarray(0, lineEnd).toString('latin1');
+  if (head === '-') return JSON.parse(data.subarray(lineEnd + 1).toString('utf8'));
+  const codeEnd = lineEnd + 1 + Number(head);
+  const job = JSON.parse(data.subarray(codeEnd).toString('utf8'));
+  job.code = data.subarray(lineEnd + 1, codeEnd).toString('utf8');
+  return job;
+}
+
 function receiveJob() {
-  const job = JSON.parse(fs.readFileSync(JOB_FD).toString('utf8'));
+  const job = readJob(fs.readFileSync(JOB_FD));
   fs.closeSync(JOB_FD);
   const stores = (job.package_stores || []).map(String);
   if (!stores.every((s) => STORE_ID.test(s))) throw new Error('invalid package store id');

@@ -2,8 +2,9 @@
 # reports its init's exit status from outside the run's pid namespace) and the sandbox's init (fresh filesystems,
 # masks, capability drop, seccomp, then the program). Imported by supervisor.py; see runtime/README.md and
 # docs/architecture.md for the process tree and why each step is there.
-# One file on purpose, though over 300 lines: the steps that build one run sandbox, in the order they execute
-# (zygote, init), each a few system calls; a security boundary is reviewed top to bottom in one place.
+# One file on purpose: the steps that build one run sandbox, in the order they execute (zygote, init up to the
+# program's fork), each a few system calls; a security boundary is reviewed top to bottom in one place. Init's part
+# after that fork is init.c (the same boundary, in C: see there why).
 import ctypes
 import json
 import os
@@ -17,7 +18,6 @@ NODE = "/usr/local/bin/node"
 NODE_RUNNER = "/opt/pyth-on/runner.js"
 PYTHON = "/usr/bin/python3"
 ZK_DECRYPT = "/opt/pyth-on/zk_decrypt.py"
-ZK_FAILED_EXIT = 3
 BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/work"}
 
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x02000000, 0x04000000, 0x08000000
@@ -25,13 +25,18 @@ CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME = 0x10000000, 0x2000000
 NAMESPACES = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC, MS_PRIVATE, MS_RELATIME = 1024, 2048, 4096, 16384, 1 << 18, 1 << 21
-PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NAME, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 15, 24, 38
-PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
-PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NAME = 1, 4, 15
 LAST_CAP = 63
 
 SYS_CLONE = 56  # x86_64; the slot's seccomp profile lets clone create namespaces only with a new user namespace
 _libc = ctypes.CDLL(None, use_errno=True)
+# init.c, built into the image next to this file; loaded here, in the zygote, so every run's processes have it mapped.
+_native = ctypes.CDLL(os.path.join(os.path.dirname(os.path.abspath(__file__)), "libpyth-on-init.so"), use_errno=True)
+_native.pyth_on_drop_privileges.argtypes = [ctypes.c_void_p]
+_native.pyth_on_drop_bounding_set.argtypes = [ctypes.c_int]
+_native.pyth_on_serve_run.argtypes = [ctypes.c_int] * 7 + [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
+_native.pyth_on_serve_run.restype = None
+_PYTHON_PATH, _ZK_DECRYPT_PATH = PYTHON.encode(), ZK_DECRYPT.encode()
 _libc.syscall.restype = ctypes.c_long
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
@@ -140,56 +145,28 @@ def build_filesystems(limits, uid):
         if os.path.exists(path):
             bind_readonly("/run/empty", path)
     _check(_libc.umount2(b"/run", 2), "umount /run")  # MNT_DETACH
-    # Only the job's stores will be bound in here (see bind_stores): the program sees no other.
+    # Only the job's stores will be bound in here (init.c, bind_stores): the program sees no other.
     tmpfs("/packages", 1, 64, "0755")
     _lo_up()
     return packages
 
 
-def bind_stores(packages_fd, stores):
-    for store in stores:
-        if not (len(store) == 43 and store[:3] in ("py-", "js-") and all(c in "0123456789abcdef" for c in store[3:])):
-            raise SetupError("invalid package store id")
-        target = "/packages/" + store
-        os.mkdir(target)
-        bind_readonly("/proc/self/fd/%d/%s" % (packages_fd, store), target, recursive=False)
-    mount(None, "/packages", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    if packages_fd >= 0:
-        os.close(packages_fd)
-
-
-class _CapHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
-
-
-# Built once, at import in the supervisor (so in the zygote): a run's processes only pass them to the kernel.
-# A ctypes array type made per call, and a loop over caps the kernel does not have, cost a forked process ~0.5 ms.
+# Read once, at import in the supervisor (so in the zygote): a loop over caps the kernel does not have cost a
+# forked process ~0.5 ms.
 _LAST_CAP = min(LAST_CAP, int(open("/proc/sys/kernel/cap_last_cap").read()))
-_CAP_HEADER = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
-_NO_CAPS = (_CapData * 2)()
 
 
 def drop_bounding_set():
     """Empties the capability bounding and ambient sets. Init does it before it forks the program's process, which
-    inherits both (one loop of prctl calls per run instead of two); init keeps its effective capabilities, which
-    the job's store mounts still need, until drop_privileges."""
-    drop = _libc.prctl
-    for cap in range(_LAST_CAP + 1):
-        if drop(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
-            _check(-1, "drop capability %d" % cap)
-    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+    inherits both (one loop per run instead of two); init keeps its effective capabilities, which the job's store
+    mounts still need, until it drops its privileges (init.c)."""
+    _check(_native.pyth_on_drop_bounding_set(_LAST_CAP), "drop the capability bounding set")
 
 
 def drop_privileges(seccomp_filter):
-    """No capabilities left in any set, no_new_privs, then the inner filter. The caller's bounding and ambient sets
-    are empty already (drop_bounding_set: init empties them before it forks the program's process)."""
-    _check(_libc.capset(ctypes.byref(_CAP_HEADER), _NO_CAPS), "capset")
-    prctl(PR_SET_NO_NEW_PRIVS, 1)
-    seccomp_filter.load()
+    """No capabilities left in any set, no_new_privs, then the inner filter (init.c, which init's own drop uses too).
+    The caller's bounding and ambient sets are empty already (drop_bounding_set)."""
+    _check(_native.pyth_on_drop_privileges(seccomp_filter.program), "drop privileges")
 
 
 class _SockFprog(ctypes.Structure):
@@ -197,8 +174,8 @@ class _SockFprog(ctypes.Structure):
 
 
 class CompiledFilter:
-    """A seccomp filter compiled to BPF once (in the zygote) and loaded as it is: libseccomp's own load()
-    generates the same program again on every call, ~0.4 ms of CPU in each of a run's two processes."""
+    """A seccomp filter compiled to BPF once (in the zygote) and loaded as it is (drop_privileges): libseccomp's own
+    load() generates the same program again on every call, ~0.4 ms of CPU in each of a run's two processes."""
 
     def __init__(self, syscall_filter):
         fd = os.memfd_create("pyth-on-seccomp", os.MFD_CLOEXEC)
@@ -213,10 +190,7 @@ class CompiledFilter:
             raise SetupError("seccomp: libseccomp exported no BPF program")
         self._code = ctypes.create_string_buffer(program, len(program))
         self._fprog = _SockFprog(len(program) // 8, ctypes.addressof(self._code))
-
-    def load(self):
-        """Needs no_new_privs (drop_privileges sets it first); the same flags as libseccomp's load: none."""
-        _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(self._fprog), 0, 0), "seccomp")
+        self.program = ctypes.addressof(self._fprog)  # a struct sock_fprog *, loaded with the same flags as libseccomp's: none
 
 
 def inner_filter():
@@ -341,12 +315,18 @@ def _read_all(fd):
     return bytearray(b"".join(chunks))
 
 
-def _decrypt_zk(zk_json):
-    """Decrypts in a separate fresh interpreter, so the password and key never enter the program's memory."""
-    import subprocess
-    proc = subprocess.run([PYTHON, "-I", ZK_DECRYPT], input=zk_json, stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL, env=BASE_ENV, cwd="/")
-    return proc.stdout.decode("utf-8") if proc.returncode == 0 else None
+def read_program_job(fd):
+    """The program's job as init passes it on (init.c): "-" or the length of the decrypted code on the first line,
+    that code, then the job JSON."""
+    data = _read_all(fd)
+    line_end = data.index(b"\n")
+    head = bytes(data[:line_end])
+    if head == b"-":
+        return json.loads(data[line_end + 1:])
+    code_end = line_end + 1 + int(head)
+    job = json.loads(data[code_end:])
+    job["code"] = data[line_end + 1:code_end].decode("utf-8")
+    return job
 
 
 def _child_stdio(stdin_r, out_w, err_w, keep=()):
@@ -382,34 +362,11 @@ def _init(language, limits, uid, seccomp_filter, fds):
         _start_program(language, seccomp_filter, stdin_r, out_w, err_w, program_job_r, ready_w)
     for fd in (program_job_r, ready_w, stdin_r, out_w, err_w):
         os.close(fd)
-    if not os.read(ready_r, 1):
-        raise SetupError("the program's process exited before it was ready")
-    os.close(ready_r)
-    _report(status_w, "ready")
-
-    job = json.loads(_read_all(job_r))
-    bind_stores(packages_fd, [str(s) for s in job.get("package_stores", [])])
-    zk = job.pop("zk", None)
-    dropped = False
-    if zk is not None:
-        drop_privileges(seccomp_filter)
-        dropped = True
-        code = _decrypt_zk(json.dumps(zk).encode("utf-8"))
-        zk = None
-        _report(status_w, "zk ok" if code is not None else "zk failed")
-        if code is None:
-            os._exit(ZK_FAILED_EXIT)
-        job["code"] = code
-    data = json.dumps(job).encode("utf-8")
-    del job
-    view = memoryview(data)
-    while view:
-        view = view[os.write(program_job_w, view):]
-    os.close(program_job_w)
-    del view, data
-    if not dropped:
-        drop_privileges(seccomp_filter)  # while the program runs: its start does not wait for this
-    _supervise(program_pid, ctl_r, status_w)
+    # The rest of init's life is init.c: the job, its stores, zero-knowledge decryption, the privilege drop, signal
+    # forwarding and the program's exit status. It never returns.
+    _native.pyth_on_serve_run(program_pid, ready_r, job_r, program_job_w, ctl_r, status_w, packages_fd,
+                            seccomp_filter.program, _PYTHON_PATH, _ZK_DECRYPT_PATH)
+    raise SetupError("init returned")
 
 
 def _start_program(language, seccomp_filter, stdin_r, out_w, err_w, job_r, ready_w):
@@ -422,48 +379,9 @@ def _start_program(language, seccomp_filter, stdin_r, out_w, err_w, job_r, ready
         _name("pyth-on-ready")  # waiting for its job: ps and tests tell it from a running program
         os.write(4, b"r")
         os.close(4)
-        job = json.loads(_read_all(3))
+        job = read_program_job(3)
         _name("python3")  # the user's program, as a bare interpreter would be named
         import program
         program.run(job)
     finally:
         os._exit(1)
-
-
-def _supervise(program_pid, ctl_r, status_w):
-    """Forwards signals from the agent to the program, reaps orphans, and ends the run when the program ends: its
-    exit status goes to the supervisor at once, before this process's exit tears the run's namespaces down."""
-    import select
-    wake_r, wake_w = os.pipe()
-    os.set_blocking(wake_w, False)
-    signal.set_wakeup_fd(wake_w)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
-    watched = [ctl_r, wake_r]
-    while True:
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                os._exit(0)
-            if pid == 0:
-                break
-            if pid == program_pid:
-                code = os.waitstatus_to_exitcode(status)
-                code = 128 - code if code < 0 else code
-                try:
-                    _report(status_w, "exit %d" % code)
-                finally:
-                    os._exit(code)
-        ready, _, _ = select.select(watched, [], [])
-        if wake_r in ready:
-            os.read(wake_r, 4096)
-        if ctl_r in ready:
-            data = os.read(ctl_r, 64)
-            if not data:
-                watched.remove(ctl_r)
-            for sig in data:
-                if sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-                    try:
-                        os.kill(program_pid, sig)
-                    except ProcessLookupError:
-                        pass

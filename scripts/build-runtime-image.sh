@@ -67,6 +67,15 @@ assemble_image() {
   chown 0:0 "$work/usr/local/bin/node" && chmod 0755 "$work/usr/local/bin/node"
   # Our runner lives outside any user-writable path; the sandbox root is mounted read-only.
   install_tree "$INPUT_DIR" "$work/opt/pyth-on"
+  # The run sandbox's init after its program's fork (runtime/init.c), a library the zygote loads. Built with this
+  # machine's gcc; loading it with the image's own interpreter and C library below fails the build if they differ.
+  command -v gcc >/dev/null || die "gcc is missing (scripts/ensure-docker.sh installs it)"
+  rm "$work/opt/pyth-on/init.c"
+  gcc -std=gnu11 -O2 -fPIC -shared -Wall -Wextra -Werror -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+    -Wl,-z,relro,-z,now -o "$work/opt/pyth-on/libpyth-on-init.so" "$INPUT_DIR/init.c"
+  chmod 0644 "$work/opt/pyth-on/libpyth-on-init.so"
+  chroot "$work" /usr/bin/python3 -I -c 'import ctypes; ctypes.CDLL("/opt/pyth-on/libpyth-on-init.so").pyth_on_serve_run' \
+    || die "the image's python3 cannot load libpyth-on-init.so (built with this machine's C library)"
   # Precompile the runner: the read-only root stops Python from writing __pycache__ at run time.
   chroot "$work" /usr/bin/python3 -m compileall -q /opt/pyth-on >/dev/null
   # Empty resolver config: sandboxes have no network and must not learn the host's DNS servers.

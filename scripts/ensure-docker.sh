@@ -25,6 +25,9 @@ command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 # The runtime image build downloads the pinned Node.js build and checks its hash.
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# ... and compiles the run sandbox's init (runtime/init.c) against the same Debian release's C library.
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+[ -f /usr/include/linux/seccomp.h ] && [ -f /usr/include/stdio.h ] || missing+=(libc6-dev)
 if [ "${#missing[@]}" -gt 0 ]; then
   apt_install "${missing[@]}"
 fi

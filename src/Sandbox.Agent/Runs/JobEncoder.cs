@@ -1,14 +1,17 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Text;
 using System.Text.Json;
 using PythOn.Sandbox.V1;
 
 namespace PythOn.Sandbox.Agent.Runs;
 
 /// <summary>
-/// The payload of a job frame (runtime/README.md): a 4-byte big-endian length, the supervisor's run parameters
-/// as JSON (limits it enforces; nothing secret), then the job JSON that only the run sandbox reads:
-/// {"code", "args", "env", "package_stores", "zk"?}. Stdin travels separately, in stdin frames.
+/// The payload of a job frame (runtime/README.md, "Job frame"): a 4-byte big-endian length, the supervisor's run
+/// parameters as JSON (limits it enforces; nothing secret), then what only the run sandbox reads: its init's header
+/// line "1 ZK_LENGTH STORE...", the zero-knowledge request for the decryptor ({"payload", "master_password"};
+/// ZK_LENGTH bytes, none without one), then the program's job JSON {"code", "args", "env", "package_stores"}.
+/// Stdin travels separately, in stdin frames.
 /// </summary>
 public static class JobEncoder
 {
@@ -16,6 +19,22 @@ public static class JobEncoder
     {
         var parameters = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, long> { ["max_output"] = maxOutputBytes });
         var job = new ArrayBufferWriter<byte>();
+        var zkLength = 0;
+        if (request.Zk is { } z)
+        {
+            using var w = new Utf8JsonWriter(job);
+            w.WriteStartObject();
+            w.WriteStartObject("payload");
+            w.WriteNumber("v", z.V);
+            w.WriteString("salt", z.Salt);
+            w.WriteString("nonce", z.Nonce);
+            w.WriteString("ciphertext", z.Ciphertext);
+            w.WriteEndObject();
+            w.WriteString("master_password", z.MasterPassword);
+            w.WriteEndObject();
+            w.Flush();
+            zkLength = job.WrittenCount;
+        }
         using (var w = new Utf8JsonWriter(job))
         {
             w.WriteStartObject();
@@ -32,25 +51,16 @@ public static class JobEncoder
             foreach (var store in request.PackageStores)
                 w.WriteStringValue(store);
             w.WriteEndArray();
-            if (request.Zk is { } z)
-            {
-                w.WriteStartObject("zk");
-                w.WriteStartObject("payload");
-                w.WriteNumber("v", z.V);
-                w.WriteString("salt", z.Salt);
-                w.WriteString("nonce", z.Nonce);
-                w.WriteString("ciphertext", z.Ciphertext);
-                w.WriteEndObject();
-                w.WriteString("master_password", z.MasterPassword);
-                w.WriteEndObject();
-            }
             w.WriteEndObject();
         }
+        // Store ids are checked where the request is validated; init checks them again before it binds one.
+        var header = Encoding.ASCII.GetBytes($"1 {zkLength}{string.Concat(request.PackageStores.Select(s => " " + s))}\n");
 
-        var payload = new byte[4 + parameters.Length + job.WrittenCount];
+        var payload = new byte[4 + parameters.Length + header.Length + job.WrittenCount];
         BinaryPrimitives.WriteUInt32BigEndian(payload, (uint)parameters.Length);
         parameters.CopyTo(payload, 4);
-        job.WrittenSpan.CopyTo(payload.AsSpan(4 + parameters.Length));
+        header.CopyTo(payload, 4 + parameters.Length);
+        job.WrittenSpan.CopyTo(payload.AsSpan(4 + parameters.Length + header.Length));
         // The intermediate buffer held secrets; the payload is zeroed by the caller once sent.
         job.Clear();
         return payload;
