@@ -1,8 +1,11 @@
-// The run sandbox's init from the moment its program's process is forked: loaded by sandbox.py (ctypes) in the
-// zygote, called by each run's init (pid 1 of the run) and never returning. It reads the job frame, binds the job's
-// package stores, decrypts zero-knowledge code in a separate interpreter, hands the program its job, drops its own
-// privileges, forwards the agent's signals and reports the program's exit status. C instead of the forked
-// interpreter: every Python call in a fork of the zygote writes to (and so copies) pages it shares with the zygote,
+// The run sandbox's init: loaded by sandbox.py (ctypes) in the zygote and called by each run's init (pid 1 of the
+// run) right after the zygote cloned it into the run's namespaces. It maps the slot's uid, builds the run's
+// filesystems, empties the capability bounding set and forks the program's process, which returns to Python to
+// wait for its job (a Python program's process is the loaded interpreter); init itself never returns. It reads the
+// job frame, binds the job's package stores, decrypts zero-knowledge code in a separate interpreter, hands the
+// program its job, drops its own privileges, forwards the agent's signals and reports the program's exit status.
+// C instead of the forked interpreter: every Python call in a fork of the zygote writes to (and so copies) pages it
+// shares with the zygote,
 // which made init's Python after the fork 8.4 of a run sandbox's ~40 ms of CPU on a VM where a page fault costs
 // 11 us (README, "Where a run's CPU goes").
 // Protocol (runtime/README.md, "Job frame"): init reads "1 ZK_LENGTH STORE...\n", ZK_LENGTH bytes of the
@@ -12,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <net/if.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -20,9 +24,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -37,7 +43,7 @@
 #define MAX_PAYLOAD (32 << 20) // the frame protocol's limit: no part of a job is larger
 #define CHUNK (64 << 10)
 
-static int status_fd = -1;
+static int status_fd = 2; // the run's status pipe once pyth_on_init runs; stderr for scripts/lib/sandbox-steps.py
 
 // One status line to the supervisor (at most 512 bytes, as the zygote's).
 static void report(const char *format, ...) {
@@ -255,10 +261,177 @@ __attribute__((noreturn)) static void supervise(pid_t program, int control_fd, i
     }
 }
 
-// Init after the program's process was forked and told of nothing yet. Never returns.
-void pyth_on_serve_run(int program, int ready_fd, int job_fd, int program_job_fd, int control_fd, int status_w,
-                       int packages_fd, const struct sock_fprog *filter, const char *python, const char *zk_decrypt) {
-    status_fd = status_w;
+static void write_file(const char *path, const char *text) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write_all(fd, text, strlen(text)) != 0) fail(path);
+    close(fd);
+}
+
+static int exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static int is_directory(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void mount_or_fail(const char *source, const char *target, const char *type, unsigned long flags,
+                          const char *data) {
+    if (mount(source, target, type, flags, data) != 0) {
+        char what[96];
+        snprintf(what, sizeof what, "mount %s", target);
+        fail(what);
+    }
+}
+
+static void bind_readonly(const char *source, const char *target, int recursive) {
+    mount_or_fail(source, target, NULL, MS_BIND | (recursive ? MS_REC : 0), NULL);
+    mount_or_fail(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(target), NULL);
+}
+
+static void tmpfs(const char *target, int size_mb, int inodes, const char *mode, int owner) {
+    char options[128];
+    if (owner >= 0)
+        snprintf(options, sizeof options, "size=%dm,nr_inodes=%d,mode=%s,uid=%d,gid=%d", size_mb, inodes, mode, owner,
+                 owner);
+    else
+        snprintf(options, sizeof options, "size=%dm,nr_inodes=%d,mode=%s", size_mb, inodes, mode);
+    mount_or_fail("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options);
+}
+
+// In the new init: maps the slot's uid and gid into its user namespace (nothing else is mapped).
+void pyth_on_enter(int uid, int gid) {
+    char map[64];
+    write_file("/proc/self/setgroups", "deny");
+    snprintf(map, sizeof map, "%d %d 1", uid, uid);
+    write_file("/proc/self/uid_map", map);
+    snprintf(map, sizeof map, "%d %d 1", gid, gid);
+    write_file("/proc/self/gid_map", map);
+}
+
+// Docker's default masks, put back on the run's own /proc (the slot's /proc is left unmasked so that a fresh procfs
+// can be mounted in a user namespace at all).
+static const char *const proc_masked_files[] = {"kcore", "keys", "latency_stats", "timer_list", "timer_stats",
+                                                "sched_debug"};
+static const char *const proc_masked_directories[] = {"acpi", "asound", "scsi"};
+static const char *const proc_read_only[] = {"bus", "fs", "irq", "sys", "sysrq-trigger"};
+// Host files Docker binds into every container (the same inode in every slot): hidden from runs, so two runs cannot
+// meet through them (flock, inotify). And the agent's socket for this slot's supervisor (agent_socket): a program
+// that connects to its path reaches an empty file of its own run.
+static const char *const hidden_host_files[] = {"/etc/resolv.conf", "/sbin/docker-init"};
+#define COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+// The run's own filesystems. Returns an O_PATH descriptor of the slot's package store root (-1 without one): the
+// job's stores are bound from it once the job names them (bind_stores), under an empty /packages of the run's own.
+int pyth_on_build_filesystems(int tmp_mb, int work_mb, int shm_mb, int inodes, int uid, const char *agent_socket) {
+    char path[96];
+    mount_or_fail(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+    int packages_fd = is_directory("/packages") ? open("/packages", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+    mount_or_fail("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    write_file("/proc/sys/user/max_user_namespaces", "0"); // no nested user namespaces (the inner filter refuses them too)
+    for (size_t i = 0; i < COUNT(proc_masked_files); i++) {
+        snprintf(path, sizeof path, "/proc/%s", proc_masked_files[i]);
+        if (exists(path)) mount_or_fail("/dev/null", path, NULL, MS_BIND, NULL);
+    }
+    for (size_t i = 0; i < COUNT(proc_masked_directories); i++) {
+        snprintf(path, sizeof path, "/proc/%s", proc_masked_directories[i]);
+        if (is_directory(path))
+            mount_or_fail("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,nr_inodes=2");
+    }
+    for (size_t i = 0; i < COUNT(proc_read_only); i++) {
+        snprintf(path, sizeof path, "/proc/%s", proc_read_only[i]);
+        if (exists(path)) bind_readonly(path, path, 1);
+    }
+    bind_readonly("/dev", "/dev", 1);
+    tmpfs("/dev/shm", shm_mb, inodes, "1777", -1);
+    if (is_directory("/dev/mqueue")) mount_or_fail("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    tmpfs("/tmp", tmp_mb, inodes, "1777", -1);
+    tmpfs("/work", work_mb, inodes, "0700", uid);
+    // An empty regular file of this run's own (a device node would stay writable on a read-only mount), on a
+    // scratch tmpfs that is unmounted again: only the binds keep it.
+    tmpfs("/run", 1, 4, "0755", -1);
+    int empty = open("/run/empty", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (empty < 0) fail("/run/empty");
+    close(empty);
+    for (size_t i = 0; i < COUNT(hidden_host_files); i++)
+        if (exists(hidden_host_files[i])) bind_readonly("/run/empty", hidden_host_files[i], 0);
+    if (agent_socket != NULL && agent_socket[0] != '\0' && exists(agent_socket)) bind_readonly("/run/empty", agent_socket, 0);
+    if (umount2("/run", MNT_DETACH) != 0) fail("umount /run");
+    tmpfs("/packages", 1, 64, "0755", -1);
+    // The run's own loopback (its network namespace has nothing else): programs may talk to themselves.
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq lo;
+    memset(&lo, 0, sizeof lo);
+    strcpy(lo.ifr_name, "lo");
+    lo.ifr_flags = IFF_UP | IFF_LOOPBACK | IFF_RUNNING;
+    if (s < 0 || ioctl(s, SIOCSIFFLAGS, &lo) != 0) fail("loopback");
+    close(s);
+    return packages_fd;
+}
+
+__attribute__((noreturn)) static void serve_run(pid_t program, int ready_fd, int job_fd, int program_job_fd,
+                                                int control_fd, int packages_fd, const struct sock_fprog *filter,
+                                                const char *python, const char *zk_decrypt);
+
+// What the zygote passes a new run's init (sandbox.py keeps the same layout as a ctypes.Structure).
+struct pyth_on_run_sandbox {
+    int uid, gid, tmp_mb, work_mb, shm_mb, inodes;
+    int last_cap; // the kernel's last capability (/proc/sys/kernel/cap_last_cap), read once by the zygote
+    const char *agent_socket;
+    const struct sock_fprog *filter;
+    const char *python, *zk_decrypt;
+    int job_fd, stdin_fd, out_fd, err_fd, control_fd, status_fd; // the run's ends of its six pipes
+    int program_job_fd, ready_fd;                                 // set for the program's process
+};
+
+// Pid 1 of the run's pid namespace, just cloned by the zygote: when it exits, the kernel kills every process of the
+// run. Returns only in the program's process (0, program_job_fd and ready_fd set), before its job exists: Python
+// gives it the run's stdio, drops its privileges and waits for the job. Init never returns.
+int pyth_on_init(struct pyth_on_run_sandbox *run) {
+    status_fd = run->status_fd;
+    pyth_on_enter(run->uid, run->gid); // before PR_SET_DUMPABLE: a non-dumpable process's /proc/self is root's
+    if (prctl(PR_SET_NAME, "pyth-on-init", 0, 0, 0) != 0) fail("prctl PR_SET_NAME");
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail("prctl PR_SET_PDEATHSIG");
+    // The program (same uid) cannot open this process's memory or descriptors.
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail("prctl PR_SET_DUMPABLE");
+    if (signal(SIGINT, SIG_IGN) == SIG_ERR) fail("signal");
+    int packages_fd = pyth_on_build_filesystems(run->tmp_mb, run->work_mb, run->shm_mb, run->inodes, run->uid,
+                                                run->agent_socket);
+    if (pyth_on_drop_bounding_set(run->last_cap) != 0) fail("drop the capability bounding set");
+    if (chdir("/work") != 0) fail("chdir /work");
+    // The program's process starts before its job exists, without privileges: it reports ready on fd 4 and reads
+    // the job from fd 3. Python: forked from this loaded interpreter; JavaScript: node boots (~30 ms) meanwhile.
+    // Everything up to here is off the run's clock: a job only has to reach the waiting process.
+    int program_job[2], ready[2];
+    if (pipe2(program_job, O_CLOEXEC) != 0 || pipe2(ready, O_CLOEXEC) != 0) fail("pipe");
+    pid_t program = fork();
+    if (program < 0) fail("fork");
+    if (program == 0) {
+        close(program_job[1]);
+        close(ready[0]);
+        close(run->job_fd);
+        close(run->control_fd);
+        close(run->status_fd);
+        if (packages_fd >= 0) close(packages_fd);
+        run->program_job_fd = program_job[0];
+        run->ready_fd = ready[1];
+        return 0;
+    }
+    close(program_job[0]);
+    close(ready[1]);
+    close(run->stdin_fd);
+    close(run->out_fd);
+    close(run->err_fd);
+    serve_run(program, ready[0], run->job_fd, program_job[1], run->control_fd, packages_fd, run->filter, run->python,
+              run->zk_decrypt);
+}
+
+// Init after the program's process was forked and told of nothing yet.
+__attribute__((noreturn)) static void serve_run(pid_t program, int ready_fd, int job_fd, int program_job_fd,
+                                                int control_fd, int packages_fd, const struct sock_fprog *filter,
+                                                const char *python, const char *zk_decrypt) {
     // SIGCHLD is taken from a signalfd: blocked from here on, a child's end stays pending until it is read.
     sigset_t sigchld;
     sigemptyset(&sigchld);

@@ -74,7 +74,7 @@ assemble_image() {
   gcc -std=gnu11 -O2 -fPIC -shared -Wall -Wextra -Werror -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
     -Wl,-z,relro,-z,now -o "$work/opt/pyth-on/libpyth-on-init.so" "$INPUT_DIR/init.c"
   chmod 0644 "$work/opt/pyth-on/libpyth-on-init.so"
-  chroot "$work" /usr/bin/python3 -I -c 'import ctypes; ctypes.CDLL("/opt/pyth-on/libpyth-on-init.so").pyth_on_serve_run' \
+  chroot "$work" /usr/bin/python3 -I -c 'import ctypes; ctypes.CDLL("/opt/pyth-on/libpyth-on-init.so").pyth_on_init' \
     || die "the image's python3 cannot load libpyth-on-init.so (built with this machine's C library)"
   # Precompile the runner: the read-only root stops Python from writing __pycache__ at run time.
   chroot "$work" /usr/bin/python3 -m compileall -q /opt/pyth-on >/dev/null

@@ -1,5 +1,6 @@
 # What each step of a run sandbox costs in CPU, measured inside a live slot with the runtime's own code
-# (runtime/sandbox.py): scripts/bench.sh pipes it to `docker exec -u SLOT_UID SLOT python3 -I - [RUNS]`.
+# (runtime/sandbox.py and the init.c it loads): scripts/bench.sh pipes it to
+# `docker exec -u SLOT_UID SLOT python3 -I - [RUNS]`.
 # Each line adds one step to the one before and prints the machine CPU per run of this process and its children
 # (rusage, so the kernel's work for them included) and their page faults (many of them copies of pages shared with the
 # loaded interpreter, which every Python call writes to through reference counts); the last line is the floor a run
@@ -25,7 +26,7 @@ def fork_only():
 
 def steps_up_to(last):
     def child():
-        sandbox._enter(UID, GID)
+        sandbox.enter(UID, GID)
         if last == "uid map":
             return
         sandbox.build_filesystems(LIMITS, UID)
