@@ -62,13 +62,12 @@ public sealed class LifecycleTests(SandboxFixture fx)
     [Fact]
     public async Task A_run_sandbox_that_cannot_be_built_ends_its_slot_at_once_with_the_reason()
     {
-        // Every run sandbox fails while it builds its filesystems: the slot says why instead of waiting for its
-        // start timeout (Pool:SlotStartTimeoutMs, 30 s, whose message would be "did not get ready").
-        var detail = await RunDetailWithBrokenImageAsync(
-            "sed -i 's/^def build_filesystems(limits, uid):$/&\\n    raise SetupError(\"planted failure\")/' /opt/pyth-on/sandbox.py" +
-            " && grep -q 'planted failure' /opt/pyth-on/sandbox.py");
+        // Every run sandbox fails while its init builds the filesystems (no /run to put its scratch tmpfs on): the
+        // slot says why instead of waiting for its start timeout (Pool:SlotStartTimeoutMs, 30 s, whose message
+        // would be "did not get ready").
+        var detail = await RunDetailWithBrokenImageAsync("rm -rf /run && ! test -e /run");
         Assert.Contains("a run sandbox failed to start", detail);
-        Assert.Contains("SetupError: planted failure", detail);
+        Assert.Contains("SetupError: mount /run: No such file or directory", detail);
     }
 
     [Fact]
