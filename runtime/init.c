@@ -5,9 +5,8 @@
 // job frame, binds the job's package stores, decrypts zero-knowledge code in a separate interpreter, hands the
 // program its job, drops its own privileges, forwards the agent's signals and reports the program's exit status.
 // C instead of the forked interpreter: every Python call in a fork of the zygote writes to (and so copies) pages it
-// shares with the zygote,
-// which made init's Python after the fork 8.4 of a run sandbox's ~40 ms of CPU on a VM where a page fault costs
-// 11 us (README, "Where a run's CPU goes").
+// shares with the zygote. Init's Python after the program's fork alone had cost 8.4 of a run sandbox's ~40 ms of CPU
+// on a VM where a page fault costs 11 us; all of init in C halved the sandbox's CPU (README, "Init in C").
 // Protocol (runtime/README.md, "Job frame"): init reads "1 ZK_LENGTH STORE...\n", ZK_LENGTH bytes of the
 // zero-knowledge request (JSON for zk_decrypt.py), then the program's job JSON until end-of-file; the program reads
 // "-\n" (or "CODE_LENGTH\n" and the decrypted code) followed by that JSON.
@@ -15,9 +14,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <net/if.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
