@@ -68,6 +68,8 @@ _LAST_CAP = min(LAST_CAP, int(open("/proc/sys/kernel/cap_last_cap").read()))
 _AGENT_SOCKET = os.environ.get("PYTH_ON_AGENT_SOCKET", "").encode() or None
 
 
+# enter, build_filesystems and drop_bounding_set are steps init.c's pyth_on_init runs itself; they are exposed here for
+# scripts/lib/sandbox-steps.py, which measures each step on its own.
 def enter(uid, gid):
     """In a new init: maps the slot's uid and gid into its user namespace (init.c; nothing else is mapped)."""
     _native.pyth_on_enter(uid, gid)
@@ -80,9 +82,9 @@ def build_filesystems(limits, uid):
 
 
 def drop_bounding_set():
-    """Empties the capability bounding and ambient sets. Init does it before it forks the program's process, which
+    """Empties the capability bounding and ambient sets, as init.c does before it forks the program's process, which
     inherits both (one loop per run instead of two); init keeps its effective capabilities, which the job's store
-    mounts still need, until it drops its privileges (init.c)."""
+    mounts still need, until it drops its privileges."""
     _check(_native.pyth_on_drop_bounding_set(_LAST_CAP), "drop the capability bounding set")
 
 

@@ -67,7 +67,7 @@ assemble_image() {
   chown 0:0 "$work/usr/local/bin/node" && chmod 0755 "$work/usr/local/bin/node"
   # Our runner lives outside any user-writable path; the sandbox root is mounted read-only.
   install_tree "$INPUT_DIR" "$work/opt/pyth-on"
-  # The run sandbox's init after its program's fork (runtime/init.c), a library the zygote loads. Built with this
+  # The run sandbox's init (runtime/init.c), a library the zygote loads. Built with this
   # machine's gcc; loading it with the image's own interpreter and C library below fails the build if they differ.
   command -v gcc >/dev/null || die "gcc is missing (scripts/ensure-docker.sh installs it)"
   rm "$work/opt/pyth-on/init.c"
