@@ -165,8 +165,8 @@ int pyth_on_drop_bounding_set(int last_cap) {
 
 // Decrypts in a separate fresh interpreter (already without privileges, like init), so the master password and
 // the key never enter the program's memory. Returns the code (malloc'd, *length set) or NULL when it failed.
-static char *decrypt_zk(const char *python, const char *zk_decrypt, char *request, size_t request_length,
-                        size_t *length) {
+static char *decrypt_zk(const char *python, const char *zk_decrypt, char *const *environment, char *request,
+                        size_t request_length, size_t *length) {
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return NULL;
     pid_t pid = fork();
@@ -182,8 +182,7 @@ static char *decrypt_zk(const char *python, const char *zk_decrypt, char *reques
         signal(SIGXFSZ, SIG_DFL);
         if (chdir("/") != 0) _exit(ZK_FAILED_EXIT);
         char *argv[] = {(char *)python, "-I", (char *)zk_decrypt, NULL};
-        char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "HOME=/work", NULL};
-        execve(python, argv, envp);
+        execve(python, argv, environment);
         _exit(ZK_FAILED_EXIT);
     }
     close(in[0]);
@@ -370,10 +369,6 @@ int pyth_on_build_filesystems(int tmp_mb, int work_mb, int shm_mb, int inodes, i
     return packages_fd;
 }
 
-__attribute__((noreturn)) static void serve_run(pid_t program, int ready_fd, int job_fd, int program_job_fd,
-                                                int control_fd, int packages_fd, const struct sock_fprog *filter,
-                                                const char *python, const char *zk_decrypt);
-
 // What the zygote passes a new run's init (sandbox.py keeps the same layout as a ctypes.Structure).
 struct pyth_on_run_sandbox {
     int uid, gid, tmp_mb, work_mb, shm_mb, inodes;
@@ -381,21 +376,72 @@ struct pyth_on_run_sandbox {
     const char *agent_socket;
     const struct sock_fprog *filter;
     const char *python, *zk_decrypt;
+    char *const *environment;  // of every process init starts: the decryptor and JavaScript's node
+    char *const *program_argv; // JavaScript: the program's process execs it; NULL: Python, it returns to the interpreter
     int job_fd, stdin_fd, out_fd, err_fd, control_fd, status_fd; // the run's ends of its six pipes
-    int program_job_fd, ready_fd;                                 // set for the program's process
+    int zygote_fds[7];                                            // the zygote's ends and its socket: not the run's
 };
 
+// The interpreter's own SIGINT action (KeyboardInterrupt), put back in the program's process: init ignores SIGINT.
+static struct sigaction interpreter_sigint;
+
+__attribute__((noreturn)) static void serve_run(pid_t program, int ready_fd, int job_fd, int program_job_fd,
+                                                const struct pyth_on_run_sandbox *run, int packages_fd);
+
+// The program's process before its job: the run's pipes as its stdin, stdout and stderr, its job on fd 3 and its
+// ready byte on fd 4, nothing else open, the signal dispositions of an interpreter the program started itself, and
+// no privileges. JavaScript: execs node, whose runner reports ready once booted. Python: returns to the interpreter,
+// which reports ready once it is back in Python and reads its job from fd 3 (sandbox.py). C rather than the forked interpreter's Python: a
+// Python call in this process writes to (and so copies) pages it shares with the zygote.
+static void start_program(const struct pyth_on_run_sandbox *run, int program_job_fd, int ready_fd) {
+    // Every source moves above 5 first: one may sit on another's target (the zygote's pipes start at 3).
+    int sources[5] = {run->stdin_fd, run->out_fd, run->err_fd, program_job_fd, ready_fd};
+    int moved[5];
+    for (int i = 0; i < 5; i++)
+        if ((moved[i] = fcntl(sources[i], F_DUPFD, 6)) < 0) fail("move the program's descriptors");
+    int status = fcntl(status_fd, F_DUPFD_CLOEXEC, 6);
+    if (status < 0) fail("move the status descriptor");
+    for (int i = 0; i < 5; i++)
+        if (dup2(moved[i], i) != i) fail("the program's descriptors");
+    if (dup3(status, 5, O_CLOEXEC) != 5) fail("the status descriptor");
+    status_fd = 5;
+    if (syscall(SYS_close_range, 6, ~0U, 0) != 0) fail("close_range");
+    // Python ignores SIGPIPE and SIGXFSZ at the kernel level in the zygote only (sandbox.py): its table already
+    // says SIG_DFL, which is what a program's own interpreter has.
+    static const int defaults[] = {SIGPIPE, SIGXFSZ, SIGCHLD, SIGTERM, SIGQUIT};
+    struct sigaction default_action;
+    memset(&default_action, 0, sizeof default_action);
+    default_action.sa_handler = SIG_DFL;
+    for (size_t i = 0; i < COUNT(defaults); i++)
+        if (sigaction(defaults[i], &default_action, NULL) != 0) fail("sigaction");
+    if (sigaction(SIGINT, &interpreter_sigint, NULL) != 0) fail("sigaction SIGINT");
+    if (pyth_on_drop_privileges(run->filter) != 0) fail("drop privileges");
+    if (run->program_argv != NULL) {
+        execve(run->program_argv[0], run->program_argv, run->environment);
+        fail(run->program_argv[0]);
+    }
+    // Dumpable again, as a program's own interpreter is (init's fork inherited its non-dumpable state): the program
+    // may read its own /proc/self. Only its own run's processes could ever open it.
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) fail("prctl PR_SET_DUMPABLE");
+    close(5);
+}
+
 // Pid 1 of the run's pid namespace, just cloned by the zygote: when it exits, the kernel kills every process of the
-// run. Returns only in the program's process (0, program_job_fd and ready_fd set), before its job exists: Python
-// gives it the run's stdio, drops its privileges and waits for the job. Init never returns.
+// run. Returns only in a Python program's process (0), before its job exists and before it reported ready
+// (start_program). Init never returns.
 int pyth_on_init(struct pyth_on_run_sandbox *run) {
+    for (size_t i = 0; i < COUNT(run->zygote_fds); i++)
+        if (run->zygote_fds[i] >= 0) close(run->zygote_fds[i]);
     status_fd = run->status_fd;
     pyth_on_enter(run->uid, run->gid); // before PR_SET_DUMPABLE: a non-dumpable process's /proc/self is root's
     if (prctl(PR_SET_NAME, "pyth-on-init", 0, 0, 0) != 0) fail("prctl PR_SET_NAME");
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail("prctl PR_SET_PDEATHSIG");
     // The program (same uid) cannot open this process's memory or descriptors.
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail("prctl PR_SET_DUMPABLE");
-    if (signal(SIGINT, SIG_IGN) == SIG_ERR) fail("signal");
+    struct sigaction ignore;
+    memset(&ignore, 0, sizeof ignore);
+    ignore.sa_handler = SIG_IGN;
+    if (sigaction(SIGINT, &ignore, &interpreter_sigint) != 0) fail("sigaction SIGINT");
     int packages_fd = pyth_on_build_filesystems(run->tmp_mb, run->work_mb, run->shm_mb, run->inodes, run->uid,
                                                 run->agent_socket);
     if (pyth_on_drop_bounding_set(run->last_cap) != 0) fail("drop the capability bounding set");
@@ -408,14 +454,7 @@ int pyth_on_init(struct pyth_on_run_sandbox *run) {
     pid_t program = fork();
     if (program < 0) fail("fork");
     if (program == 0) {
-        close(program_job[1]);
-        close(ready[0]);
-        close(run->job_fd);
-        close(run->control_fd);
-        close(run->status_fd);
-        if (packages_fd >= 0) close(packages_fd);
-        run->program_job_fd = program_job[0];
-        run->ready_fd = ready[1];
+        start_program(run, program_job[0], ready[1]);
         return 0;
     }
     close(program_job[0]);
@@ -423,14 +462,12 @@ int pyth_on_init(struct pyth_on_run_sandbox *run) {
     close(run->stdin_fd);
     close(run->out_fd);
     close(run->err_fd);
-    serve_run(program, ready[0], run->job_fd, program_job[1], run->control_fd, packages_fd, run->filter, run->python,
-              run->zk_decrypt);
+    serve_run(program, ready[0], run->job_fd, program_job[1], run, packages_fd);
 }
 
 // Init after the program's process was forked and told of nothing yet.
 __attribute__((noreturn)) static void serve_run(pid_t program, int ready_fd, int job_fd, int program_job_fd,
-                                                int control_fd, int packages_fd, const struct sock_fprog *filter,
-                                                const char *python, const char *zk_decrypt) {
+                                                const struct pyth_on_run_sandbox *run, int packages_fd) {
     // SIGCHLD is taken from a signalfd: blocked from here on, a child's end stays pending until it is read.
     sigset_t sigchld;
     sigemptyset(&sigchld);
@@ -485,9 +522,9 @@ __attribute__((noreturn)) static void serve_run(pid_t program, int ready_fd, int
     if (zk_length > 0) {
         char *request = malloc(zk_length);
         if (request == NULL || read_exactly(job_fd, request, zk_length) != 0) fail_plain("the job ended early");
-        if (pyth_on_drop_privileges(filter) != 0) fail("drop privileges");
+        if (pyth_on_drop_privileges(run->filter) != 0) fail("drop privileges");
         dropped = 1;
-        code = decrypt_zk(python, zk_decrypt, request, zk_length, &code_length);
+        code = decrypt_zk(run->python, run->zk_decrypt, run->environment, request, zk_length, &code_length);
         explicit_bzero(request, zk_length);
         free(request);
         report(code != NULL ? "zk ok" : "zk failed");
@@ -514,6 +551,6 @@ __attribute__((noreturn)) static void serve_run(pid_t program, int ready_fd, int
     explicit_bzero(buffer, sizeof buffer);
     close(program_job_fd);
     close(job_fd);
-    if (!dropped && pyth_on_drop_privileges(filter) != 0) fail("drop privileges");
-    supervise(program, control_fd, sigchld_fd);
+    if (!dropped && pyth_on_drop_privileges(run->filter) != 0) fail("drop privileges");
+    supervise(program, run->control_fd, sigchld_fd);
 }

@@ -2,7 +2,6 @@
 # sandbox's program process, forked from the zygote's already-loaded interpreter. Gives the program the
 # semantics of `python3 /work/main.py ARGS` (runtime/README.md).
 import builtins
-import ctypes
 import gc
 import json
 import os
@@ -16,8 +15,6 @@ _PACKAGES = "/packages"
 _STORE_ID = re.compile(r"\A(?:py)-[0-9a-f]{40}\Z")
 _BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": _WORK,
              "PYTHONUNBUFFERED": "1"}
-_PR_SET_DUMPABLE = 4
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 def _strip_runner_frames(tb):
@@ -51,8 +48,8 @@ def _use_package_stores(stores, env):
 
 
 def _become_program(code, args, env, stores):
-    """In the forked child: set up `python3 /work/main.py ARGS` semantics and run the code as __main__."""
-    _libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
+    """In the program's process (already dumpable again, init.c): set up `python3 /work/main.py ARGS` semantics and
+    run the code as __main__."""
     os.environ.clear()
     os.environ.update(_BASE_ENV)
     os.environ.update(env)
@@ -127,6 +124,15 @@ def warm_up():
     compile("pass", "<warm-up>", "exec")
     gc.collect()
     gc.freeze()
+
+
+def rehearse():
+    """In the program's process before its job (sandbox.py): the first parse and compile after the fork write to, and
+    so copy, pages the process shares with the zygote (the parser's and compiler's state, the objects every call
+    touches). Taken here, before the job, the job's own parse and compile find them copied: about 3 ms less from
+    job to first output at the same CPU, the job would copy the same pages (README, "Init in C")."""
+    json.loads('{"code": "pass", "args": [], "env": {}, "package_stores": []}')
+    compile("pass", "<rehearsal>", "exec")
 
 
 def run(job):

@@ -32,9 +32,15 @@ class _RunSandbox(ctypes.Structure):
     """init.c's struct pyth_on_run_sandbox: what the zygote passes each run's init."""
     _fields_ = [(name, ctypes.c_int) for name in ("uid", "gid", "tmp_mb", "work_mb", "shm_mb", "inodes", "last_cap")] + [
         ("agent_socket", ctypes.c_char_p), ("filter", ctypes.c_void_p), ("python", ctypes.c_char_p),
-        ("zk_decrypt", ctypes.c_char_p)] + [
-        (name, ctypes.c_int) for name in ("job_fd", "stdin_fd", "out_fd", "err_fd", "control_fd", "status_fd",
-                                          "program_job_fd", "ready_fd")]
+        ("zk_decrypt", ctypes.c_char_p), ("environment", ctypes.POINTER(ctypes.c_char_p)),
+        ("program_argv", ctypes.POINTER(ctypes.c_char_p))] + [
+        (name, ctypes.c_int) for name in ("job_fd", "stdin_fd", "out_fd", "err_fd", "control_fd", "status_fd")] + [
+        ("zygote_fds", ctypes.c_int * 7)]
+
+
+def _strings(items):
+    """A NULL-terminated char *[] for init.c (argv, envp)."""
+    return (ctypes.c_char_p * (len(items) + 1))(*[i.encode() for i in items], None)
 
 
 # init.c, built into the image next to this file; loaded here, in the zygote, so every run's processes have it mapped.
@@ -145,6 +151,14 @@ def zygote(language, sock):
     Never reads a job. For Python it holds the loaded interpreter every program starts from."""
     _name("pyth-on-zygote")
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # it reaps each run's init itself (waitpid → the exit status)
+    # Python's table of dispositions is what each program's process inherits: a program's own interpreter has
+    # SIGPIPE and SIGXFSZ at SIG_DFL (Python ignores them only at the kernel level, below). init.c puts the kernel's
+    # dispositions back to match before the program's process runs any Python.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+    # The zygote and init write to pipes the supervisor may have closed: EPIPE, not death.
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+        _libc.signal(sig, ctypes.c_void_p(1))  # SIG_IGN
     devnull = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
@@ -155,40 +169,59 @@ def zygote(language, sock):
         import program
         program.warm_up()
     limits = json.loads(os.environ.get("PYTH_ON_LIMITS", "{}"))
-    limits = {"tmp_mb": 64, "work_mb": 64, "shm_mb": 16, "inodes": 8192, **limits}
-    run = _RunSandbox(uid=os.getuid(), gid=os.getgid(), tmp_mb=limits["tmp_mb"], work_mb=limits["work_mb"],
-                      shm_mb=limits["shm_mb"], inodes=limits["inodes"], last_cap=_LAST_CAP, agent_socket=_AGENT_SOCKET,
-                      filter=seccomp_filter.program, python=PYTHON.encode(), zk_decrypt=ZK_DECRYPT.encode())
+    run = run_sandbox(language, {**DEFAULT_LIMITS, **limits}, seccomp_filter)
     while True:
         if not sock.recv(1):
             os._exit(0)
-        job_r, job_w = os.pipe()
-        stdin_r, stdin_w = os.pipe()
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        ctl_r, ctl_w = os.pipe()
-        status_r, status_w = os.pipe()
-        run.job_fd, run.stdin_fd, run.out_fd, run.err_fd, run.control_fd, run.status_fd = (
-            job_r, stdin_r, out_w, err_w, ctl_r, status_w)
-        pid = _clone_init()
-        if pid == 0:
-            try:
-                for fd in (job_w, stdin_w, out_r, err_r, ctl_w, status_r):
-                    os.close(fd)
-                sock.close()
-                # Pid 1 of the run's pid namespace (init.c): returns only in the program's process.
-                _native.pyth_on_init(run)
-                _start_program(language, seccomp_filter, stdin_r, out_w, err_w, run.program_job_fd, run.ready_fd)
-            except BaseException as e:  # noqa: BLE001
-                try:
-                    _report(status_w, "error %s: %s" % (type(e).__name__, e))
-                finally:
-                    os._exit(70)
-            os._exit(70)
-        socket.send_fds(sock, [b"%d" % max(pid, 0)], [job_w, stdin_w, out_r, err_r, ctl_w, status_r])
-        for fd in (job_r, job_w, stdin_r, stdin_w, out_r, out_w, err_r, err_w, ctl_r, ctl_w, status_r):
+        pid, parent_ends, status_w = spawn(run, sock)
+        socket.send_fds(sock, [b"%d" % max(pid, 0)], list(parent_ends))
+        for fd in parent_ends:
             os.close(fd)
         _await_init(pid, status_w)
+
+
+DEFAULT_LIMITS = {"tmp_mb": 64, "work_mb": 64, "shm_mb": 16, "inodes": 8192}
+
+
+def run_sandbox(language, limits, seccomp_filter):
+    """What the zygote passes every run's init (init.c's struct pyth_on_run_sandbox), built once."""
+    environment = _strings(["%s=%s" % kv for kv in BASE_ENV.items()])
+    program_argv = _strings([NODE, NODE_RUNNER]) if language == "javascript" else None
+    return _RunSandbox(uid=os.getuid(), gid=os.getgid(), tmp_mb=limits["tmp_mb"], work_mb=limits["work_mb"],
+                       shm_mb=limits["shm_mb"], inodes=limits["inodes"], last_cap=_LAST_CAP,
+                       agent_socket=_AGENT_SOCKET, filter=seccomp_filter.program, python=PYTHON.encode(),
+                       zk_decrypt=ZK_DECRYPT.encode(), environment=environment, program_argv=program_argv)
+
+
+def spawn(run, sock=None):
+    """One run sandbox: its six pipes and its init, cloned into new namespaces (init.c), which starts the program's
+    process. Returns init's pid (-errno if the kernel refused), the pipes' parent ends (job, stdin, stdout, stderr,
+    control, status) and the status pipe's write end, which the zygote keeps to report init's exit. The zygote's
+    socket (sock) is closed in the clone, which never returns from here."""
+    job_r, job_w = os.pipe()
+    stdin_r, stdin_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    ctl_r, ctl_w = os.pipe()
+    status_r, status_w = os.pipe()
+    parent_ends = (job_w, stdin_w, out_r, err_r, ctl_w, status_r)
+    run.job_fd, run.stdin_fd, run.out_fd, run.err_fd, run.control_fd, run.status_fd = (
+        job_r, stdin_r, out_w, err_w, ctl_r, status_w)
+    run.zygote_fds[:] = parent_ends + (sock.fileno() if sock is not None else -1,)
+    pid = _clone_init()
+    if pid == 0:
+        try:
+            # Pid 1 of the run's pid namespace (init.c): closes the zygote's descriptors and returns only in a
+            # Python program's process, without privileges, its job on fd 3 and its ready byte on fd 4.
+            _native.pyth_on_init(run)
+            if sock is not None:
+                sock.detach()  # closed by init.c
+            _await_job()
+        finally:
+            os._exit(70)
+    for fd in (job_r, stdin_r, out_w, err_w, ctl_r):
+        os.close(fd)
+    return pid, parent_ends, status_w
 
 
 def _clone_init():
@@ -252,31 +285,21 @@ def read_program_job(fd):
     return job
 
 
-def _child_stdio(stdin_r, out_w, err_w, keep=()):
-    os.dup2(stdin_r, 0)
-    os.dup2(out_w, 1)
-    os.dup2(err_w, 2)
-    for i, fd in enumerate(keep):
-        os.dup2(fd, 3 + i)
-    os.closerange(3 + len(keep), 1 << 16)
-    for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD, signal.SIGTERM, signal.SIGQUIT):
-        signal.signal(sig, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+def _await_job():
+    """The Python program's process, set up by init.c (start_program): reports ready, reads its job and becomes the
+    program."""
+    import program
+    _rename("pyth-on-ready")  # waiting for its job: ps and tests tell it from a running program
+    program.rehearse()
+    os.write(4, b"r")
+    os.close(4)
+    job = read_program_job(3)
+    _rename("python3")  # the user's program, as a bare interpreter would be named
+    program.run(job)
 
 
-def _start_program(language, seccomp_filter, stdin_r, out_w, err_w, job_r, ready_w):
-    """The program's process, before its job: stdio on the run's pipes, no privileges, then it waits for the job."""
-    try:
-        _child_stdio(stdin_r, out_w, err_w, keep=(job_r, ready_w))
-        drop_privileges(seccomp_filter)
-        if language == "javascript":
-            os.execve(NODE, [NODE, NODE_RUNNER], BASE_ENV)
-        _name("pyth-on-ready")  # waiting for its job: ps and tests tell it from a running program
-        os.write(4, b"r")
-        os.close(4)
-        job = read_program_job(3)
-        _name("python3")  # the user's program, as a bare interpreter would be named
-        import program
-        program.run(job)
-    finally:
-        os._exit(1)
+def _rename(comm):
+    """Names this process through /proc/self/comm: unlike ctypes (_name), the file I/O is the program's own path
+    (it writes /work/main.py), and a fork's first ctypes call copies pages it shares with the zygote."""
+    with open("/proc/self/comm", "w") as f:
+        f.write(comm)

@@ -1,7 +1,9 @@
 // Measures print(1) through a running agent (sequential runs on an idle agent) and the same program with the bare
 // interpreter on this host, then prints percentiles and the agent's timing breakdown; then the agent's throughput at
 // concurrency 4 per language with the machine's CPU per run.
-//   PythOn.AgentBench SOCKET [RUNS] [NODE]    NODE: the sandbox's node binary (copied out of the runtime image)
+//   PythOn.AgentBench SOCKET [RUNS] [NODE] [LANGUAGE]
+//     NODE: the sandbox's node binary (copied out of the runtime image); LANGUAGE: only that language's cases (for a
+//     profile of one language's runs, e.g. under `perf record -a`)
 using System.Diagnostics;
 using System.Net.Sockets;
 using Grpc.Core;
@@ -11,6 +13,7 @@ using PythOn.Sandbox.V1;
 var socketPath = args.Length > 0 ? args[0] : "/run/pyth-on/agent.sock";
 var runs = args.Length > 1 ? int.Parse(args[1]) : 30;
 var node = args.Length > 2 ? args[2] : "node";
+var onlyLanguage = args.Length > 3 ? args[3] : null;
 
 using var channel = GrpcChannel.ForAddress("http://agent", new GrpcChannelOptions
 {
@@ -30,7 +33,7 @@ foreach (var (language, code, bare) in new[]
 {
     ("python", "print(1)", new[] { "/usr/bin/python3", "-c", "print(1)" }), // the system interpreter, as the sandbox has it (not a PATH shim)
     ("javascript", "console.log(1)", new[] { node, "-e", "console.log(1)" }),
-})
+}.Where(c => onlyLanguage is null || c.Item1 == onlyLanguage))
 {
     await WaitForPoolAsync(language);
     await RunOnceAsync(language, code); // warm-up (JIT, connection)
@@ -73,7 +76,8 @@ foreach (var (language, code, bare) in new[]
     Console.WriteLine($"  bare {bare[0],-9} {Stats(bareTimes)}");
 }
 
-foreach (var (language, code) in new[] { ("python", "print(1)"), ("javascript", "console.log(1)") })
+foreach (var (language, code) in new[] { ("python", "print(1)"), ("javascript", "console.log(1)") }
+    .Where(c => onlyLanguage is null || c.Item1 == onlyLanguage))
 {
     const int concurrency = 4;
     // Enough runs that the window spans several seconds: the machine CPU per run of a shorter one moved with a

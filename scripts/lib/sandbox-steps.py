@@ -3,8 +3,10 @@
 # `docker exec -u SLOT_UID SLOT python3 -I - [RUNS]`.
 # Each line adds one step to the one before and prints the machine CPU per run of this process and its children
 # (rusage, so the kernel's work for them included) and their page faults (many of them copies of pages shared with the
-# loaded interpreter, which every Python call writes to through reference counts); the last line is the floor a run
+# loaded interpreter, which every Python call writes to through reference counts); the last of them is the floor a run
 # sandbox costs before any program runs and before the supervisor, the zygote's bookkeeping and the agent add theirs.
+# A last line drives whole runs the way the zygote and the supervisor do (sandbox.spawn, init.c, a print(1) job).
+import json
 import os
 import resource
 import sys
@@ -14,7 +16,7 @@ import program  # noqa: E402 - the zygote's interpreter has it loaded, and so is
 import sandbox  # noqa: E402
 
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-LIMITS = {"tmp_mb": 64, "work_mb": 64, "shm_mb": 16, "inodes": 8192}
+LIMITS = sandbox.DEFAULT_LIMITS
 UID, GID = os.getuid(), os.getgid()
 FILTER = sandbox.CompiledFilter(sandbox.inner_filter())
 program.warm_up()
@@ -43,6 +45,45 @@ def steps_up_to(last):
             sandbox.drop_privileges(FILTER)
         os.waitpid(pid, 0)
     return child
+
+
+# A job frame without zero-knowledge code or package stores (runtime/README.md, "Job frame").
+JOB = b"1 0\n" + json.dumps({"code": "print(1)", "args": [], "env": {}, "package_stores": []}).encode()
+RUN = sandbox.run_sandbox("python", LIMITS, FILTER)
+
+
+def read_to_end(fd):
+    data = b""
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
+def whole_run():
+    """One python run as the zygote and the supervisor drive it: a run sandbox ready for its job, the job, the
+    program's output and its exit status from init."""
+    pid, (job_w, stdin_w, out_r, err_r, ctl_w, status_r), status_w = sandbox.spawn(RUN)
+    if pid < 0:
+        sys.exit("clone: %s" % os.strerror(-pid))
+    os.close(status_w)
+    status = b""
+    while b"ready\n" not in status:
+        chunk = os.read(status_r, 4096)
+        if not chunk:
+            sys.exit("the run sandbox failed: %r" % status)
+        status += chunk
+    os.write(job_w, JOB)
+    for fd in (job_w, stdin_w):
+        os.close(fd)
+    out = read_to_end(out_r)
+    status += read_to_end(status_r)
+    os.waitpid(pid, 0)
+    for fd in (out_r, err_r, ctl_w, status_r):
+        os.close(fd)
+    if out != b"1\n" or b"exit 0\n" not in status:
+        sys.exit("unexpected run: output %r, status %r" % (out, status))
 
 
 def usage():
@@ -75,10 +116,19 @@ CASES = [
     ("+ fork of the program's process", sandbox._clone_init, steps_up_to("program forked")),
     ("+ both drop privileges, load the filter", sandbox._clone_init, steps_up_to("privileges dropped")),
 ]
-print("Run sandbox steps inside a slot (scripts/lib/sandbox-steps.py, %d runs each, CPU and page faults per run):" % RUNS)
+# Flushed after every line: a program's process inherits this interpreter's buffers and would print them again.
+print("Run sandbox steps inside a slot (scripts/lib/sandbox-steps.py, %d runs each, CPU and page faults per run):" % RUNS,
+      flush=True)
 previous = None
 for name, start, child in CASES:
     ms, faults = measure(start, child)
     added = "" if previous is None else "  (%+.2f)" % (ms - previous)
-    print("  %-46s %6.2f ms%-10s %5.0f page faults" % (name, ms, added, faults))
+    print("  %-50s %6.2f ms%-10s %5.0f page faults" % (name, ms, added, faults), flush=True)
     previous = ms
+cpu_before, faults_before = usage()
+for _ in range(RUNS):
+    whole_run()
+cpu_after, faults_after = usage()
+print("  %-50s %6.2f ms%-10s %5.0f page faults" % ("a whole print(1) run (init.c, job, output, exit)",
+                                                    (cpu_after - cpu_before) / RUNS, "",
+                                                    (faults_after - faults_before) / RUNS))
