@@ -187,10 +187,12 @@ def run_sandbox(language, limits, seccomp_filter):
     """What the zygote passes every run's init (init.c's struct pyth_on_run_sandbox), built once."""
     environment = _strings(["%s=%s" % kv for kv in BASE_ENV.items()])
     program_argv = _strings([NODE, NODE_RUNNER]) if language == "javascript" else None
-    return _RunSandbox(uid=os.getuid(), gid=os.getgid(), tmp_mb=limits["tmp_mb"], work_mb=limits["work_mb"],
-                       shm_mb=limits["shm_mb"], inodes=limits["inodes"], last_cap=_LAST_CAP,
-                       agent_socket=_AGENT_SOCKET, filter=seccomp_filter.program, python=PYTHON.encode(),
-                       zk_decrypt=ZK_DECRYPT.encode(), environment=environment, program_argv=program_argv)
+    run = _RunSandbox(uid=os.getuid(), gid=os.getgid(), tmp_mb=limits["tmp_mb"], work_mb=limits["work_mb"],
+                      shm_mb=limits["shm_mb"], inodes=limits["inodes"], last_cap=_LAST_CAP,
+                      agent_socket=_AGENT_SOCKET, filter=seccomp_filter.program, python=PYTHON.encode(),
+                      zk_decrypt=ZK_DECRYPT.encode(), environment=environment, program_argv=program_argv)
+    run.keep_alive = seccomp_filter  # the struct holds only the address of its compiled program
+    return run
 
 
 def spawn(run, sock=None):
