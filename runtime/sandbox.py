@@ -226,6 +226,34 @@ def spawn(run, sock=None):
     return pid, parent_ends, status_w
 
 
+def drive(run, frame):
+    """One run sandbox driven the way the zygote and the supervisor drive it, for scripts/lib/sandbox-steps.py and
+    tests/PythOn.Sandbox.Tests/JobFrameTests.cs: spawns it, hands it `frame` (runtime/README.md, "Job frame") once it
+    is ready, and returns the program's stdout, the status lines and init's exit code."""
+    pid, (job_w, stdin_w, out_r, err_r, ctl_w, status_r), status_w = spawn(run)
+    if pid < 0:
+        raise SetupError("clone: %s" % os.strerror(-pid))
+    os.close(status_w)
+    status = b""
+    while b"ready\n" not in status:
+        chunk = os.read(status_r, 4096)
+        if not chunk:
+            break
+        status += chunk
+    try:
+        os.write(job_w, frame)
+    except BrokenPipeError:
+        pass  # init refused the frame before reading all of it
+    for fd in (job_w, stdin_w):
+        os.close(fd)
+    stdout = _read_all(out_r)
+    status += _read_all(status_r)
+    _, wait_status = os.waitpid(pid, 0)
+    for fd in (err_r, ctl_w):
+        os.close(fd)
+    return bytes(stdout), status.decode("utf-8", "replace").splitlines(), os.waitstatus_to_exitcode(wait_status)
+
+
 def _clone_init():
     """Forks the run's init straight into its new namespaces: pid 1 of a new pid namespace, in a new user namespace
     and the rest. clone(2) with the namespace flags instead of unshare + fork saves a whole fork of the loaded

@@ -52,38 +52,12 @@ JOB = b"1 0\n" + json.dumps({"code": "print(1)", "args": [], "env": {}, "package
 RUN = sandbox.run_sandbox("python", LIMITS, FILTER)
 
 
-def read_to_end(fd):
-    data = b""
-    while True:
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            return data
-        data += chunk
-
-
 def whole_run():
     """One python run as the zygote and the supervisor drive it: a run sandbox ready for its job, the job, the
     program's output and its exit status from init."""
-    pid, (job_w, stdin_w, out_r, err_r, ctl_w, status_r), status_w = sandbox.spawn(RUN)
-    if pid < 0:
-        sys.exit("clone: %s" % os.strerror(-pid))
-    os.close(status_w)
-    status = b""
-    while b"ready\n" not in status:
-        chunk = os.read(status_r, 4096)
-        if not chunk:
-            sys.exit("the run sandbox failed: %r" % status)
-        status += chunk
-    os.write(job_w, JOB)
-    for fd in (job_w, stdin_w):
-        os.close(fd)
-    out = read_to_end(out_r)
-    status += read_to_end(status_r)
-    os.waitpid(pid, 0)
-    for fd in (out_r, err_r, ctl_w, status_r):
-        os.close(fd)
-    if out != b"1\n" or b"exit 0\n" not in status:
-        sys.exit("unexpected run: output %r, status %r" % (out, status))
+    stdout, status, _ = sandbox.drive(RUN, JOB)
+    if stdout != b"1\n" or "exit 0" not in status:
+        sys.exit("unexpected run: output %r, status %r" % (stdout, status))
 
 
 def usage():
