@@ -391,8 +391,8 @@ __attribute__((noreturn)) static void serve_run(pid_t program, int ready_fd, int
 // The program's process before its job: the run's pipes as its stdin, stdout and stderr, its job on fd 3 and its
 // ready byte on fd 4, nothing else open, the signal dispositions of an interpreter the program started itself, and
 // no privileges. JavaScript: execs node, whose runner reports ready once booted. Python: returns to the interpreter,
-// which reports ready once it is back in Python and reads its job from fd 3 (sandbox.py). C rather than the forked interpreter's Python: a
-// Python call in this process writes to (and so copies) pages it shares with the zygote.
+// which reports ready once it is back in Python and reads its job from fd 3 (sandbox.py). C rather than the forked
+// interpreter's Python: a Python call in this process writes to (and so copies) pages it shares with the zygote.
 static void start_program(const struct pyth_on_run_sandbox *run, int program_job_fd, int ready_fd) {
     // Every source moves above 5 first: one may sit on another's target (the zygote's pipes start at 3).
     int sources[5] = {run->stdin_fd, run->out_fd, run->err_fd, program_job_fd, ready_fd};
