@@ -19,13 +19,11 @@ BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x02000000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME = 0x10000000, 0x20000000, 0x40000000, 0x00000080
 NAMESPACES = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP
-PR_SET_NAME = 15
 LAST_CAP = 63
 
 SYS_CLONE = 56  # x86_64; the slot's seccomp profile lets clone create namespaces only with a new user namespace
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
-_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 
 
 class _RunSandbox(ctypes.Structure):
@@ -61,10 +59,6 @@ def _check(rc, what):
     if rc != 0:
         e = ctypes.get_errno()
         raise SetupError("%s: %s" % (what, os.strerror(e)))
-
-
-def prctl(option, arg=0):
-    _check(_libc.prctl(option, arg, 0, 0, 0), "prctl %d" % option)
 
 
 # Read once, at import in the supervisor (so in the zygote): a loop over caps the kernel does not have cost a
@@ -280,12 +274,6 @@ def _await_init(pid, status_w):
         os.close(status_w)
 
 
-def _name(comm):
-    """Names the process for ps, top and perf (its command line stays python3's); at most 15 bytes."""
-    name = ctypes.create_string_buffer(comm.encode())
-    prctl(PR_SET_NAME, ctypes.addressof(name))
-
-
 def _report(status_w, line):
     os.write(status_w, line.encode("utf-8", "replace")[:512] + b"\n")
 
@@ -319,17 +307,18 @@ def _await_job():
     """The Python program's process, set up by init.c (start_program): reports ready, reads its job and becomes the
     program."""
     import program
-    _rename("pyth-on-ready")  # waiting for its job: ps and tests tell it from a running program
+    _name("pyth-on-ready")  # waiting for its job: ps and tests tell it from a running program
     program.rehearse()
     os.write(4, b"r")
     os.close(4)
     job = read_program_job(3)
-    _rename("python3")  # the user's program, as a bare interpreter would be named
+    _name("python3")  # the user's program, as a bare interpreter would be named
     program.run(job)
 
 
-def _rename(comm):
-    """Names this process through /proc/self/comm: unlike ctypes (_name), the file I/O is the program's own path
-    (it writes /work/main.py), and a fork's first ctypes call copies pages it shares with the zygote."""
+def _name(comm):
+    """Names this process for ps, top and perf (its command line stays python3's); at most 15 bytes. Through
+    /proc/self/comm rather than prctl over ctypes: in a program's process the file I/O is the program's own path (it
+    writes /work/main.py), where a fork's first ctypes call would copy pages it shares with the zygote."""
     with open("/proc/self/comm", "w") as f:
         f.write(comm)

@@ -90,19 +90,23 @@ CASES = [
     ("+ fork of the program's process", sandbox._clone_init, steps_up_to("program forked")),
     ("+ both drop privileges, load the filter", sandbox._clone_init, steps_up_to("privileges dropped")),
 ]
+
+
 # Flushed after every line: a program's process inherits this interpreter's buffers and would print them again.
+def report(name, ms, added, faults):
+    print("  %-50s %6.2f ms%-10s %5.0f page faults" % (name, ms, added, faults), flush=True)
+
+
 print("Run sandbox steps inside a slot (scripts/lib/sandbox-steps.py, %d runs each, CPU and page faults per run):" % RUNS,
       flush=True)
 previous = None
 for name, start, child in CASES:
     ms, faults = measure(start, child)
-    added = "" if previous is None else "  (%+.2f)" % (ms - previous)
-    print("  %-50s %6.2f ms%-10s %5.0f page faults" % (name, ms, added, faults), flush=True)
+    report(name, ms, "" if previous is None else "  (%+.2f)" % (ms - previous), faults)
     previous = ms
 cpu_before, faults_before = usage()
 for _ in range(RUNS):
     whole_run()
 cpu_after, faults_after = usage()
-print("  %-50s %6.2f ms%-10s %5.0f page faults" % ("a whole print(1) run (init.c, job, output, exit)",
-                                                    (cpu_after - cpu_before) / RUNS, "",
-                                                    (faults_after - faults_before) / RUNS))
+report("a whole print(1) run (init.c, job, output, exit)", (cpu_after - cpu_before) / RUNS, "",
+       (faults_after - faults_before) / RUNS)
