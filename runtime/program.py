@@ -11,6 +11,7 @@ import types
 
 _OURS = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _WORK = "/work"
+_MAIN = os.path.join(_WORK, "main.py")
 _PACKAGES = "/packages"
 _STORE_ID = re.compile(r"\A(?:py)-[0-9a-f]{40}\Z")
 _BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": _WORK,
@@ -47,26 +48,51 @@ def _use_package_stores(stores, env):
     env["PATH"] = os.pathsep.join([os.path.join(d, "bin") for d in dirs] + [env.get("PATH", _BASE_ENV["PATH"])])
 
 
-def _become_program(code, args, env, stores):
-    """In the program's process (already dumpable again, init.c): set up `python3 /work/main.py ARGS` semantics and
-    run the code as __main__."""
+def _unpack(job):
+    """The job's parts (code, args, env, package stores), checked and converted; the job itself is emptied."""
+    stores = [str(s) for s in job.get("package_stores", [])]
+    if not all(_STORE_ID.match(s) for s in stores):
+        raise ValueError("invalid package store id")
+    code = job.get("code", "")
+    args = [str(a) for a in job.get("args", [])]
+    env = {str(k): str(v) for k, v in job.get("env", {}).items()}
+    job.clear()
+    return code, args, env, stores
+
+
+def _set_environment(env):
     os.environ.clear()
     os.environ.update(_BASE_ENV)
     os.environ.update(env)
-    path = os.path.join(_WORK, "main.py")
+
+
+def _write_source(path, code):
     with open(path, "w", encoding="utf-8") as f:
         f.write(code)
+
+
+def _flush_stdio():
+    for f in (sys.stdout, sys.stderr):
+        if f is not None and not f.closed:
+            f.flush()
+
+
+def _become_program(code, args, env, stores):
+    """In the program's process (already dumpable again, init.c): set up `python3 /work/main.py ARGS` semantics and
+    run the code as __main__."""
+    _set_environment(env)
+    _write_source(_MAIN, code)
     os.chdir(_WORK)
-    sys.argv = [path] + args
+    sys.argv = [_MAIN] + args
     sys.path[0] = _WORK
     _use_package_stores(stores, os.environ)
     main = types.ModuleType("__main__")
-    main.__file__ = path
+    main.__file__ = _MAIN
     main.__builtins__ = builtins
     main.__cached__ = None
     sys.modules["__main__"] = main
     sys.excepthook = _excepthook
-    compiled = compile(code, path, "exec")
+    compiled = compile(code, _MAIN, "exec")
     del code, env
     try:
         exec(compiled, main.__dict__)
@@ -109,9 +135,7 @@ def _exit_quickly(main, status):
             globs[name] = None
         del globs
         gc.collect()
-        for f in (sys.stdout, sys.stderr):
-            if f is not None and not f.closed:
-                f.flush()
+        _flush_stdio()
     except BaseException:
         return
     os._exit(status)
@@ -126,24 +150,24 @@ def warm_up():
     gc.freeze()
 
 
-def rehearse():
-    """In the program's process before its job (sandbox.py): the first parse and compile after the fork write to, and
-    so copy, pages the process shares with the zygote (the parser's and compiler's state, the objects every call
-    touches). Taken here, before the job, the job's own parse and compile find them copied: about 3 ms less from
-    job to first output at the same CPU, the job would copy the same pages (README, "Init in C")."""
-    json.loads('{"code": "pass", "args": [], "env": {}, "package_stores": []}')
-    compile("pass", "<rehearsal>", "exec")
+def rehearse(job):
+    """In the program's process before its job (sandbox.py), on a sample job parsed like the real one: the job's own
+    steps once, where nothing of them stays for the program to see (the environment is set again by the job, the
+    source goes to /dev/null, the code runs in a throwaway namespace, nothing is printed). The first time a forked
+    interpreter runs a step it writes to, and so copies, pages it shares with the zygote (the parser's, compiler's and
+    io's state, the objects every call touches); rehearsed, the job finds them copied: job to first output about
+    half (README, "The rehearsal"), the CPU the same, only moved before the ready byte."""
+    code, _, env, _ = _unpack(job)
+    _set_environment(env)
+    _write_source(os.devnull, code)
+    exec(compile(code, _MAIN, "exec"), {"__builtins__": builtins})
+    _flush_stdio()
+    gc.collect()
 
 
 def run(job):
     """In the run sandbox's program process (stdio already the run's pipes): becomes `python3 /work/main.py ARGS`."""
-    stores = [str(s) for s in job.get("package_stores", [])]
-    if not all(_STORE_ID.match(s) for s in stores):
-        raise ValueError("invalid package store id")
-    code = job.get("code", "")
-    args = [str(a) for a in job.get("args", [])]
-    env = {str(k): str(v) for k, v in job.get("env", {}).items()}
-    job.clear()
+    code, args, env, stores = _unpack(job)
     try:
         status = _become_program(code, args, env, stores)
     except SystemExit as e:
@@ -175,7 +199,7 @@ def _finish(status):
         try:
             if f is not None and not f.closed:
                 f.flush()
-        except BaseException:  # noqa: BLE001
+        except BaseException:  # noqa: BLE001 - one stream's failure does not keep the other's output
             pass
     if status == -2:
         import signal

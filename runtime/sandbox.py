@@ -289,10 +289,9 @@ def _read_all(fd):
     return bytearray(b"".join(chunks))
 
 
-def read_program_job(fd):
+def parse_program_job(data):
     """The program's job as init passes it on (init.c): "-" or the length of the decrypted code on the first line,
     that code, then the job JSON."""
-    data = _read_all(fd)
     line_end = data.index(b"\n")
     head = bytes(data[:line_end])
     if head == b"-":
@@ -303,15 +302,20 @@ def read_program_job(fd):
     return job
 
 
+# What the program's process rehearses before its job (program.rehearse): a job as init passes it on, with code and
+# an environment variable, so that each step of the real job has run once.
+_REHEARSAL_JOB = b'-\n{"code": "pass", "args": [], "env": {"PYTH_ON_REHEARSAL": "1"}, "package_stores": []}'
+
+
 def _await_job():
     """The Python program's process, set up by init.c (start_program): reports ready, reads its job and becomes the
     program."""
     import program
     _name("pyth-on-ready")  # waiting for its job: ps and tests tell it from a running program
-    program.rehearse()
+    program.rehearse(parse_program_job(bytearray(_REHEARSAL_JOB)))
     os.write(4, b"r")
     os.close(4)
-    job = read_program_job(3)
+    job = parse_program_job(_read_all(3))
     _name("python3")  # the user's program, as a bare interpreter would be named
     program.run(job)
 

@@ -194,6 +194,9 @@ class Supervisor:
                 run.init_pid = int(value)
             elif word == b"ready":
                 run.ready = True
+                # Off the run's clock; an OOM kill from here on (a lowered memory limit before the job, the job
+                # itself) is this sandbox's run's.
+                run.oom_before = oom_kills()
                 self.send(READY, 0)
             elif word == b"zk":
                 run.zk = value.decode("ascii")
@@ -213,11 +216,10 @@ class Supervisor:
         params = json.loads(bytes(payload[4:4 + header_len]))
         run.seq = seq
         run.max_output = int(params["max_output"])
-        run.oom_before = oom_kills()
         run.job_pending = bytes(payload[4 + header_len:])
-        self._watch(run.job_w, selectors.EVENT_WRITE, "job", True)
         for fd in run.open_streams:
             self.sel.register(fd, selectors.EVENT_READ, "output")
+        self.write_job()  # at once: the pipe is empty, and a job under its size needs no round of the loop
 
     def write_job(self):
         run = self.run
@@ -225,13 +227,15 @@ class Supervisor:
             n = os.write(run.job_w, run.job_pending)
             run.job_pending = run.job_pending[n:]
         except BlockingIOError:
-            return
+            pass
         except BrokenPipeError:
             run.job_pending = b""
-        if not run.job_pending:
-            self._watch(run.job_w, 0, "job", False)
-            os.close(run.job_w)  # EOF: the job is complete
-            run.job_w = -1
+        if run.job_pending:
+            self._watch(run.job_w, selectors.EVENT_WRITE, "job", True)
+            return
+        self._watch(run.job_w, 0, "job", False)
+        os.close(run.job_w)  # EOF: the job is complete
+        run.job_w = -1
 
     def on_stdin_frame(self, payload):
         run = self.run
