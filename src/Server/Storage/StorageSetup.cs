@@ -3,6 +3,7 @@ using PythOn.Hosting;
 using PythOn.Server.Hosting;
 using PythOn.Server.Storage.LiteDb;
 using PythOn.Server.Storage.Postgres;
+using PythOn.Server.Storage.Sqlite;
 
 namespace PythOn.Server.Storage;
 
@@ -33,13 +34,26 @@ public static class StorageSetup
 
     private static IServiceCollection AddLiteDbStorage(this IServiceCollection services)
     {
-        services.AddSingleton(sp => new LiteDatabaseFile(sp.GetRequiredService<IOptions<PythOnOptions>>().Value.FullDataDirectory));
+        static string Directory(IServiceProvider sp) => sp.GetRequiredService<IOptions<PythOnOptions>>().Value.FullDataDirectory;
+        services.AddSingleton(sp => new SqliteAuditRepository(Directory(sp)));
+        services.AddSingleton(sp =>
+        {
+            var file = new LiteDatabaseFile(Directory(sp));
+            // Entries from before the audit log had a file of its own move there once, before anyone reads either file.
+            file.MoveLegacyAudit(sp.GetRequiredService<SqliteAuditRepository>().Import);
+            return file;
+        });
         services.AddSingleton<IAccountRepository, LiteAccountRepository>();
         services.AddSingleton<IRefreshTokenRepository, LiteRefreshTokenRepository>();
         services.AddSingleton<ISecretRepository, LiteSecretRepository>();
         services.AddSingleton<IPackageRepository, LitePackageRepository>();
         services.AddSingleton<IZkCodeRepository, LiteZkCodeRepository>();
-        services.AddSingleton<IAuditRepository, LiteAuditRepository>();
+        // Through the LiteDB file: the audit log is read or written only after the move above.
+        services.AddSingleton<IAuditRepository>(sp =>
+        {
+            sp.GetRequiredService<LiteDatabaseFile>();
+            return sp.GetRequiredService<SqliteAuditRepository>();
+        });
         services.AddSingleton<IStorageHealth, LiteStorageHealth>();
         return services;
     }

@@ -1,5 +1,9 @@
 using System.Net;
+using PythOn.Server.Audit;
 using PythOn.Server.Secrets;
+using PythOn.Server.Storage;
+using PythOn.Server.Storage.LiteDb;
+using PythOn.Server.Storage.Sqlite;
 using PythOn.Server.Tests.Infrastructure;
 
 namespace PythOn.Server.Tests.DataSafety;
@@ -90,5 +94,43 @@ public sealed class DurabilityTests
         {
             TempDirectories.Delete(directory);
         }
+    }
+
+    private static async Task<List<string>> AuditActionsAsync(ServerProcess server, TestUser user) =>
+        (await server.Rest.GetAsync("/api/v1/audit", user.Key)).Expect(HttpStatusCode.OK).Json.Items("entries")
+            .Select(e => e.Str("action")).ToList();
+
+    [Fact]
+    public async Task Audit_entries_acknowledged_just_before_kill_9_survive_a_restart()
+    {
+        await using var first = await ServerProcess.StartAsync();
+        var written = await WriteAsync(first);
+        first.Kill();
+
+        await using var second = await first.RestartAsync();
+
+        Assert.Equal(["package.add", "secret.put", "auth.register"], await AuditActionsAsync(second, written.User));
+    }
+
+    [Fact]
+    public async Task Audit_entries_an_earlier_version_kept_in_the_LiteDB_file_are_listed_after_the_upgrade()
+    {
+        await using var first = await ServerProcess.StartAsync();
+        var user = await Users.RegisterAsync(first.Rest);
+        await first.StopAsync();
+        // The data directory as an earlier version left it: no audit file, the entries in pyth-on.db's "audit" collection
+        // (written with LiteDB's default mapper, which stores "" as null: such an entry moves too).
+        foreach (var file in Directory.GetFiles(first.DataDirectory, SqliteAuditRepository.FileName + "*")) File.Delete(file);
+        using (var old = new LiteDB.LiteDatabase(Path.Combine(first.DataDirectory, LiteDatabaseFile.FileName)))
+            old.GetCollection<AuditRecord>("audit", LiteDB.BsonAutoId.Int64).InsertBulk(new[] { "auth.register", "secret.put" }.Select(action =>
+                new AuditRecord
+                {
+                    UserId = new LiteDB.ObjectId(Jwts.Payload(user.Token).Str("sub")), Time = 1_000, Action = action,
+                    Outcome = AuditOutcome.Success, ClientAddress = "127.0.0.1",
+                }));
+
+        await using var second = await first.RestartAsync();
+
+        Assert.Equal(["secret.put", "auth.register"], await AuditActionsAsync(second, user));
     }
 }

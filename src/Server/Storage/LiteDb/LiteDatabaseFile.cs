@@ -38,7 +38,6 @@ public sealed class LiteDatabaseFile : IDisposable
         RefreshTokens.EnsureIndex(t => t.UserId);
         Secrets.EnsureIndex(s => s.UserId);
         Packages.EnsureIndex(p => p.UserId);
-        Audit.EnsureIndex(a => a.UserId);
         ZkCode.EnsureIndex(z => z.UserId);
         // Every collection exists before another thread can touch the file: LiteDB 5 may corrupt its header page when
         // one transaction creates a collection while another commits (litedb-org/LiteDB#2792, #2503).
@@ -58,7 +57,6 @@ public sealed class LiteDatabaseFile : IDisposable
     internal ILiteCollection<PackageRecord> Packages => _db.GetCollection<PackageRecord>("packages");
     internal ILiteCollection<ZkCodeRecord> ZkCode => _db.GetCollection<ZkCodeRecord>("zk_code");
     private ILiteCollection<BsonDocument> HealthProbe => _db.GetCollection("health_probe");
-    internal ILiteCollection<AuditRecord> Audit => _db.GetCollection<AuditRecord>("audit", BsonAutoId.Int64);
 
     /// <summary>Runs several writes as one transaction (LiteDB transactions are per thread: keep it synchronous).</summary>
     internal T InTransaction<T>(Func<T> work)
@@ -82,6 +80,21 @@ public sealed class LiteDatabaseFile : IDisposable
         work();
         return 0;
     });
+
+    /// <summary>
+    /// Hands the audit entries this file holds from before the audit log had a file of its own (SqliteAuditRepository)
+    /// to <paramref name="move"/>, oldest first, 10,000 at a time, and drops them once every batch is handed over.
+    /// Called while the file is opened, before any other thread uses it (dropping a collection beside another thread's
+    /// commit is what LiteDB 5 may get wrong); a move cut short leaves them here to be moved again.
+    /// </summary>
+    internal void MoveLegacyAudit(Action<IReadOnlyList<AuditRecord>> move)
+    {
+        const string legacy = "audit";
+        if (!_db.CollectionExists(legacy)) return;
+        foreach (var batch in _db.GetCollection<AuditRecord>(legacy).Query().OrderBy(a => a.Id).ToEnumerable().Chunk(10_000))
+            move(batch);
+        _db.DropCollection(legacy);
+    }
 
     /// <summary>A cheap read that fails when the file is unusable.</summary>
     internal bool Ping() => _db.GetCollectionNames() is not null;

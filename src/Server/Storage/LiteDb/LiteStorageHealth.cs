@@ -1,10 +1,17 @@
+using PythOn.Server.Storage.Sqlite;
+
 namespace PythOn.Server.Storage.LiteDb;
 
-public sealed class LiteStorageHealth(LiteDatabaseFile db) : IStorageHealth
+/// <summary>A LiteDB deployment's storage: the LiteDB file and the audit log's SQLite file beside it.</summary>
+public sealed class LiteStorageHealth(LiteDatabaseFile db, SqliteAuditRepository audit) : IStorageHealth
 {
     public string Provider => StorageOptions.LiteDb;
 
-    public bool Ping() => db.Ping();
+    public bool Ping() => db.Ping() && audit.Ping();
 
-    public void ProbeWrite() => db.ProbeWrite();
+    public void ProbeWrite()
+    {
+        db.ProbeWrite();
+        audit.ProbeWrite();
+    }
 }
