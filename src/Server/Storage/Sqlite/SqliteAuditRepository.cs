@@ -16,6 +16,8 @@ public sealed class SqliteAuditRepository : IAuditRepository, IDisposable
 {
     public const string FileName = "pyth-on-audit.db";
     private const string Columns = "id, user_id, time, action, resource, outcome, client_address, details";
+    // An insert's parameters, in the order of Columns: the statement's VALUES and the values bound to them come from it.
+    private static readonly string[] ValueParameters = ["$id", "$user", "$time", "$action", "$resource", "$outcome", "$client", "$details"];
 
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
@@ -61,13 +63,12 @@ public sealed class SqliteAuditRepository : IAuditRepository, IDisposable
 
     public IReadOnlyList<AuditRecord> Page(ObjectId userId, long? beforeId, int count)
     {
-        using var connection = new SqliteConnection(_connectionString);
-        connection.Open();
+        using var connection = OpenReader();
         using var query = connection.CreateCommand();
         query.CommandText = $"SELECT {Columns} FROM audit WHERE user_id = $user AND id < $before ORDER BY id DESC LIMIT $count";
         query.Parameters.AddWithValue("$user", userId.ToString());
         query.Parameters.AddWithValue("$before", beforeId ?? long.MaxValue);
-        query.Parameters.AddWithValue("$count", count);
+        query.Parameters.AddWithValue("$count", Math.Max(count, 0)); // SQLite takes a negative LIMIT as none
         using var rows = query.ExecuteReader();
         var page = new List<AuditRecord>();
         while (rows.Read())
@@ -88,8 +89,7 @@ public sealed class SqliteAuditRepository : IAuditRepository, IDisposable
     /// <summary>A cheap read that fails when the file is unusable.</summary>
     public bool Ping()
     {
-        using var connection = new SqliteConnection(_connectionString);
-        connection.Open();
+        using var connection = OpenReader();
         using var query = connection.CreateCommand();
         query.CommandText = "SELECT count(*) FROM health_probe";
         return query.ExecuteScalar() is not null;
@@ -110,10 +110,9 @@ public sealed class SqliteAuditRepository : IAuditRepository, IDisposable
             using var insert = _writer.CreateCommand();
             insert.Transaction = transaction;
             // An imported id already here is skipped; nothing else is (OR IGNORE would also drop a row that breaks NOT NULL).
-            insert.CommandText = $"INSERT INTO audit ({Columns}) VALUES ($id, $user, $time, $action, $resource, $outcome, $client, $details) " +
+            insert.CommandText = $"INSERT INTO audit ({Columns}) VALUES ({string.Join(", ", ValueParameters)}) " +
                                  (keepIds ? "ON CONFLICT (id) DO NOTHING " : "") + "RETURNING id";
-            var parameters = new[] { "$id", "$user", "$time", "$action", "$resource", "$outcome", "$client", "$details" }
-                .Select(name => insert.Parameters.Add(new SqliteParameter { ParameterName = name })).ToArray();
+            var parameters = ValueParameters.Select(name => insert.Parameters.Add(new SqliteParameter { ParameterName = name })).ToArray();
             var ids = new long?[entries.Count];
             for (var i = 0; i < entries.Count; i++)
             {
@@ -129,6 +128,14 @@ public sealed class SqliteAuditRepository : IAuditRepository, IDisposable
             for (var i = 0; i < entries.Count; i++)
                 if (ids[i] is { } id) entries[i].Id = id;
         }
+    }
+
+    /// <summary>A pooled connection of its own: in WAL mode a reader does not wait for the writer.</summary>
+    private SqliteConnection OpenReader()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
     }
 
     private static void Execute(SqliteConnection connection, string sql)

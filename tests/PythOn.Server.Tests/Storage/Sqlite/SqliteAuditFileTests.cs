@@ -27,14 +27,21 @@ public sealed class SqliteAuditFileTests : IDisposable
         old.GetCollection<AuditRecord>("audit", BsonAutoId.Int64).InsertBulk(actions.Select(Entry));
     }
 
+    /// <summary>The audit file, once the LiteDB file's entries moved into it the way the server moves them at start.</summary>
+    private SqliteAuditRepository OpenAfterTheMove()
+    {
+        var audit = new SqliteAuditRepository(_directory);
+        using (var file = new LiteDatabaseFile(_directory))
+            file.MoveLegacyAudit(audit.Import);
+        return audit;
+    }
+
     [Fact]
     public void Entries_of_an_earlier_version_move_from_the_LiteDB_file_with_their_ids_and_fields()
     {
         WriteLegacyEntries("auth.login", "execute.run");
 
-        using var audit = new SqliteAuditRepository(_directory);
-        using (var file = new LiteDatabaseFile(_directory))
-            file.MoveLegacyAudit(audit.Import);
+        using var audit = OpenAfterTheMove();
 
         var page = audit.Page(_user, null, 10);
         Assert.Equal([(2L, "execute.run"), (1L, "auth.login")], page.Select(e => (e.Id, e.Action)));
@@ -46,9 +53,7 @@ public sealed class SqliteAuditFileTests : IDisposable
     {
         WriteLegacyEntries(Enumerable.Range(0, 10_001).Select(i => $"action.{i}").ToArray());
 
-        using var audit = new SqliteAuditRepository(_directory);
-        using (var file = new LiteDatabaseFile(_directory))
-            file.MoveLegacyAudit(audit.Import);
+        using var audit = OpenAfterTheMove();
 
         var newest = audit.Page(_user, null, 2);
         Assert.Equal([(10_001L, "action.10000"), (10_000L, "action.9999")], newest.Select(e => (e.Id, e.Action)));
@@ -60,9 +65,7 @@ public sealed class SqliteAuditFileTests : IDisposable
     {
         WriteLegacyEntries("auth.login");
 
-        using var audit = new SqliteAuditRepository(_directory);
-        using (var file = new LiteDatabaseFile(_directory))
-            file.MoveLegacyAudit(audit.Import);
+        using var audit = OpenAfterTheMove();
 
         using var reopened = new LiteDatabase(Path.Combine(_directory, LiteDatabaseFile.FileName));
         Assert.DoesNotContain("audit", reopened.GetCollectionNames());
@@ -72,9 +75,7 @@ public sealed class SqliteAuditFileTests : IDisposable
     public void New_entries_get_ids_above_the_moved_ones()
     {
         WriteLegacyEntries("a", "b", "c");
-        using var audit = new SqliteAuditRepository(_directory);
-        using (var file = new LiteDatabaseFile(_directory))
-            file.MoveLegacyAudit(audit.Import);
+        using var audit = OpenAfterTheMove();
 
         var next = Entry("d");
         audit.Append([next]);
