@@ -1,9 +1,10 @@
-# The run sandbox of a Pyth-On slot: the zygote that clones one per run straight into its new namespaces (and
-# reports its init's exit status from outside the run's pid namespace), the run's seccomp filter, and the program's
-# process up to its job. The run's init (fresh filesystems, masks, capability drop, the program's fork, the job,
-# the program's exit status) is init.c, which the zygote loads. Imported by supervisor.py; see runtime/README.md
-# and docs/architecture.md for the process tree and why each step is there.
+# The run sandbox of a Pyth-On slot: the zygote that starts one per run (and reports its init's exit status from
+# outside the run's pid namespace), the run's seccomp filter, and the program's process up to its job. The run's init
+# is C: spawn.c, which the zygote loads, clones it into the run's namespaces and forks the program's process; init.c
+# (pyth-on-init), which init then execs, serves the run. Imported by supervisor.py; see runtime/README.md and
+# docs/architecture.md for the process tree and why each step is there.
 import ctypes
+import fcntl
 import json
 import os
 import signal
@@ -18,80 +19,43 @@ BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "
 
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x02000000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME = 0x10000000, 0x20000000, 0x40000000, 0x00000080
-NAMESPACES = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP
 LAST_CAP = 63
 
-SYS_CLONE = 56  # x86_64; the slot's seccomp profile lets clone create namespaces only with a new user namespace
 _libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
 
 
 class _RunSandbox(ctypes.Structure):
-    """init.c's struct pyth_on_run_sandbox: what the zygote passes each run's init."""
+    """spawn.c's struct pyth_on_run_sandbox: what the zygote passes each run's init."""
     _fields_ = [(name, ctypes.c_int) for name in ("uid", "gid", "tmp_mb", "work_mb", "shm_mb", "inodes", "last_cap")] + [
-        ("agent_socket", ctypes.c_char_p), ("filter", ctypes.c_void_p), ("python", ctypes.c_char_p),
-        ("zk_decrypt", ctypes.c_char_p), ("environment", ctypes.POINTER(ctypes.c_char_p)),
-        ("program_argv", ctypes.POINTER(ctypes.c_char_p))] + [
+        ("agent_socket", ctypes.c_char_p), ("filter", ctypes.c_void_p), ("filter_fd", ctypes.c_int),
+        ("init", ctypes.c_char_p), ("python", ctypes.c_char_p), ("zk_decrypt", ctypes.c_char_p),
+        ("environment", ctypes.POINTER(ctypes.c_char_p)), ("program_argv", ctypes.POINTER(ctypes.c_char_p))] + [
         (name, ctypes.c_int) for name in ("job_fd", "stdin_fd", "out_fd", "err_fd", "control_fd", "status_fd")] + [
         ("zygote_fds", ctypes.c_int * 7)]
 
 
 def _strings(items):
-    """A NULL-terminated char *[] for init.c (argv, envp)."""
+    """A NULL-terminated char *[] for spawn.c (argv, envp)."""
     return (ctypes.c_char_p * (len(items) + 1))(*[i.encode() for i in items], None)
 
 
-# init.c, built into the image next to this file; loaded here, in the zygote, so every run's processes have it mapped.
-_native = ctypes.CDLL(os.path.join(os.path.dirname(os.path.abspath(__file__)), "libpyth-on-init.so"), use_errno=True)
-_native.pyth_on_drop_privileges.argtypes = [ctypes.c_void_p]
-_native.pyth_on_drop_bounding_set.argtypes = [ctypes.c_int]
-_native.pyth_on_enter.argtypes = [ctypes.c_int, ctypes.c_int]
-_native.pyth_on_enter.restype = None
-_native.pyth_on_build_filesystems.argtypes = [ctypes.c_int] * 5 + [ctypes.c_char_p]
-_native.pyth_on_init.argtypes = [ctypes.POINTER(_RunSandbox)]
+_HERE = os.path.dirname(os.path.abspath(__file__))
+# The run's init from its exec on (init.c), built into the image next to this file.
+INIT = os.path.join(_HERE, "pyth-on-init")
+# spawn.c, built into the image next to this file; loaded here, in the zygote, so every run's processes have it mapped.
+_native = ctypes.CDLL(os.path.join(_HERE, "libpyth-on-spawn.so"), use_errno=True)
+_native.pyth_on_spawn.argtypes = [ctypes.POINTER(_RunSandbox)]
 
 
 class SetupError(Exception):
     pass
 
 
-def _check(rc, what):
-    if rc != 0:
-        e = ctypes.get_errno()
-        raise SetupError("%s: %s" % (what, os.strerror(e)))
-
-
 # Read once, at import in the supervisor (so in the zygote): a loop over caps the kernel does not have cost a
 # forked process ~0.5 ms.
 _LAST_CAP = min(LAST_CAP, int(open("/proc/sys/kernel/cap_last_cap").read()))
-# The agent's socket for this slot's supervisor: each run covers its path with an empty file of its own (init.c).
+# The agent's socket for this slot's supervisor: each run covers its path with an empty file of its own (spawn.c).
 _AGENT_SOCKET = os.environ.get("PYTH_ON_AGENT_SOCKET", "").encode() or None
-
-
-# enter, build_filesystems and drop_bounding_set are steps init.c's pyth_on_init runs itself; they are exposed here for
-# scripts/lib/sandbox-steps.py, which measures each step on its own.
-def enter(uid, gid):
-    """In a new init: maps the slot's uid and gid into its user namespace (init.c; nothing else is mapped)."""
-    _native.pyth_on_enter(uid, gid)
-
-
-def build_filesystems(limits, uid):
-    """The run's own filesystems (init.c); returns an O_PATH descriptor of the slot's package store root, or -1."""
-    return _native.pyth_on_build_filesystems(limits["tmp_mb"], limits["work_mb"], limits["shm_mb"], limits["inodes"],
-                                             uid, _AGENT_SOCKET)
-
-
-def drop_bounding_set():
-    """Empties the capability bounding and ambient sets, as init.c does before it forks the program's process, which
-    inherits both (one loop per run instead of two); init keeps its effective capabilities, which the job's store
-    mounts still need, until it drops its privileges."""
-    _check(_native.pyth_on_drop_bounding_set(_LAST_CAP), "drop the capability bounding set")
-
-
-def drop_privileges(seccomp_filter):
-    """No capabilities left in any set, no_new_privs, then the inner filter (init.c, which init's own drop uses too).
-    The caller's bounding and ambient sets are empty already (drop_bounding_set)."""
-    _check(_native.pyth_on_drop_privileges(seccomp_filter.program), "drop privileges")
 
 
 class _SockFprog(ctypes.Structure):
@@ -99,20 +63,20 @@ class _SockFprog(ctypes.Structure):
 
 
 class CompiledFilter:
-    """A seccomp filter compiled to BPF once (in the zygote) and loaded as it is (drop_privileges): libseccomp's own
-    load() generates the same program again on every call, ~0.4 ms of CPU in each of a run's two processes."""
+    """A seccomp filter compiled to BPF once (in the zygote) and loaded as it is: libseccomp's own load() generates the
+    same program again on every call, ~0.4 ms of CPU in each of a run's two processes. The program's process loads it
+    from memory (`program`, a struct sock_fprog *); the exec'd init reads it from `fd`, a sealed memfd."""
 
     def __init__(self, syscall_filter):
-        fd = os.memfd_create("pyth-on-seccomp", os.MFD_CLOEXEC)
-        try:
-            with os.fdopen(os.dup(fd), "wb") as f:
-                syscall_filter.export_bpf(f)
-            size = os.lseek(fd, 0, os.SEEK_END)
-            program = os.pread(fd, size, 0)
-        finally:
-            os.close(fd)
+        self.fd = os.memfd_create("pyth-on-seccomp", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        with os.fdopen(os.dup(self.fd), "wb") as f:
+            syscall_filter.export_bpf(f)
+        size = os.lseek(self.fd, 0, os.SEEK_END)
+        program = os.pread(self.fd, size, 0)
         if not program or len(program) % 8:
             raise SetupError("seccomp: libseccomp exported no BPF program")
+        fcntl.fcntl(self.fd, fcntl.F_ADD_SEALS,
+                    fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE)
         self._code = ctypes.create_string_buffer(program, len(program))
         self._fprog = _SockFprog(len(program) // 8, ctypes.addressof(self._code))
         self.program = ctypes.addressof(self._fprog)  # a struct sock_fprog *, loaded with the same flags as libseccomp's: none
@@ -146,7 +110,7 @@ def zygote(language, sock):
     _name("pyth-on-zygote")
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # it reaps each run's init itself (waitpid → the exit status)
     # Python's table of dispositions is what each program's process inherits: a program's own interpreter has
-    # SIGPIPE and SIGXFSZ at SIG_DFL (Python ignores them only at the kernel level, below). init.c puts the kernel's
+    # SIGPIPE and SIGXFSZ at SIG_DFL (Python ignores them only at the kernel level, below). spawn.c puts the kernel's
     # dispositions back to match before the program's process runs any Python.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
@@ -157,7 +121,8 @@ def zygote(language, sock):
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.close(devnull)
-    # The run's seccomp filter is compiled once here; each run sandbox inherits it through fork and loads it.
+    # The run's seccomp filter is compiled once here: each program's process loads it from its copy of this memory,
+    # each run's init from the filter's memfd.
     seccomp_filter = CompiledFilter(inner_filter())
     if language == "python":
         import program
@@ -178,22 +143,23 @@ DEFAULT_LIMITS = {"tmp_mb": 64, "work_mb": 64, "shm_mb": 16, "inodes": 8192}
 
 
 def run_sandbox(language, limits, seccomp_filter):
-    """What the zygote passes every run's init (init.c's struct pyth_on_run_sandbox), built once."""
+    """What the zygote passes every run's init (spawn.c's struct pyth_on_run_sandbox), built once."""
     environment = _strings(["%s=%s" % kv for kv in BASE_ENV.items()])
     program_argv = _strings([NODE, NODE_RUNNER]) if language == "javascript" else None
     run = _RunSandbox(uid=os.getuid(), gid=os.getgid(), tmp_mb=limits["tmp_mb"], work_mb=limits["work_mb"],
                       shm_mb=limits["shm_mb"], inodes=limits["inodes"], last_cap=_LAST_CAP,
-                      agent_socket=_AGENT_SOCKET, filter=seccomp_filter.program, python=PYTHON.encode(),
-                      zk_decrypt=ZK_DECRYPT.encode(), environment=environment, program_argv=program_argv)
+                      agent_socket=_AGENT_SOCKET, filter=seccomp_filter.program, filter_fd=seccomp_filter.fd,
+                      init=INIT.encode(), python=PYTHON.encode(), zk_decrypt=ZK_DECRYPT.encode(),
+                      environment=environment, program_argv=program_argv)
     run.keep_alive = seccomp_filter  # the struct holds only the address of its compiled program
     return run
 
 
 def spawn(run, sock=None):
-    """One run sandbox: its six pipes and its init, cloned into new namespaces (init.c), which starts the program's
-    process. Returns init's pid (-errno if the kernel refused), the pipes' parent ends (job, stdin, stdout, stderr,
-    control, status) and the status pipe's write end, which the zygote keeps to report init's exit. The zygote's
-    socket (sock) is closed in the clone, which never returns from here."""
+    """One run sandbox: its six pipes and its init, cloned into new namespaces (spawn.c), which forks the program's
+    process and execs itself (init.c). Returns init's pid (-errno if the kernel refused), the pipes' parent ends (job,
+    stdin, stdout, stderr, control, status) and the status pipe's write end, which the zygote keeps to report init's
+    exit. In the Python program's process it never returns: that process waits for its job and becomes the program."""
     job_r, job_w = os.pipe()
     stdin_r, stdin_w = os.pipe()
     out_r, out_w = os.pipe()
@@ -204,14 +170,13 @@ def spawn(run, sock=None):
     run.job_fd, run.stdin_fd, run.out_fd, run.err_fd, run.control_fd, run.status_fd = (
         job_r, stdin_r, out_w, err_w, ctl_r, status_w)
     run.zygote_fds[:] = parent_ends + (sock.fileno() if sock is not None else -1,)
-    pid = _clone_init()
+    pid = _native.pyth_on_spawn(run)
     if pid == 0:
         try:
-            # Pid 1 of the run's pid namespace (init.c): closes the zygote's descriptors and returns only in a
-            # Python program's process, without privileges, its job on fd 3 and its ready byte on fd 4.
-            _native.pyth_on_init(run)
+            # The program's process (pid 2 of the run), without privileges, its job on fd 3 and its ready byte on
+            # fd 4, every other descriptor closed (spawn.c's start_program), the zygote's socket too.
             if sock is not None:
-                sock.detach()  # closed by init.c
+                sock.detach()
             _await_job()
         finally:
             os._exit(70)
@@ -246,16 +211,6 @@ def drive(run, frame):
     for fd in (err_r, ctl_w):
         os.close(fd)
     return bytes(stdout), status.decode("utf-8", "replace").splitlines(), os.waitstatus_to_exitcode(wait_status)
-
-
-def _clone_init():
-    """Forks the run's init straight into its new namespaces: pid 1 of a new pid namespace, in a new user namespace
-    and the rest. clone(2) with the namespace flags instead of unshare + fork saves a whole fork of the loaded
-    interpreter per run. Returns the child's pid (0 in the child), or -errno when the kernel refuses.
-    The child is this single-threaded process's copy like a fork's, except that glibc's fork handlers do not run:
-    nothing in init needs them (no threads, no locks held across the call, no cached pid in glibc or CPython)."""
-    pid = _libc.syscall(SYS_CLONE, ctypes.c_ulong(NAMESPACES | signal.SIGCHLD), None, None, None, None)
-    return pid if pid >= 0 else -ctypes.get_errno()
 
 
 def _await_init(pid, status_w):
@@ -308,7 +263,7 @@ _REHEARSAL_JOB = b'-\n{"code": "pass", "args": [], "env": {"PYTH_ON_REHEARSAL": 
 
 
 def _await_job():
-    """The Python program's process, set up by init.c (start_program): reports ready, reads its job and becomes the
+    """The Python program's process, set up by spawn.c (start_program): reports ready, reads its job and becomes the
     program."""
     import program
     _name("pyth-on-ready")  # waiting for its job: ps and tests tell it from a running program

@@ -67,15 +67,19 @@ assemble_image() {
   chown 0:0 "$work/usr/local/bin/node" && chmod 0755 "$work/usr/local/bin/node"
   # Our runner lives outside any user-writable path; the sandbox root is mounted read-only.
   install_tree "$INPUT_DIR" "$work/opt/pyth-on"
-  # The run sandbox's init (runtime/init.c), a library the zygote loads. Built with this
-  # machine's gcc; loading it with the image's own interpreter and C library below fails the build if they differ.
+  # The run sandbox's C (runtime/spawn.c, init.c, common.c): the zygote's library and the executable each run's init
+  # execs. Built with this machine's gcc; loading the library with the image's own interpreter and C library below
+  # fails the build if they differ. The init is static (no dynamic loader on each run's clock).
   command -v gcc >/dev/null || die "gcc is missing (scripts/ensure-docker.sh installs it)"
-  rm "$work/opt/pyth-on/init.c"
-  gcc -std=gnu11 -O2 -fPIC -shared -Wall -Wextra -Werror -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
-    -Wl,-z,relro,-z,now -o "$work/opt/pyth-on/libpyth-on-init.so" "$INPUT_DIR/init.c"
-  chmod 0644 "$work/opt/pyth-on/libpyth-on-init.so"
-  chroot "$work" /usr/bin/python3 -I -c 'import ctypes; ctypes.CDLL("/opt/pyth-on/libpyth-on-init.so").pyth_on_init' \
-    || die "the image's python3 cannot load libpyth-on-init.so (built with this machine's C library)"
+  local flags=(-std=gnu11 -O2 -Wall -Wextra -Werror -fstack-protector-strong -D_FORTIFY_SOURCE=2)
+  rm "$work/opt/pyth-on/"{spawn.c,init.c,common.c,common.h}
+  gcc "${flags[@]}" -fPIC -shared -fvisibility=hidden -Wl,-z,relro,-z,now -o "$work/opt/pyth-on/libpyth-on-spawn.so" \
+    "$INPUT_DIR/spawn.c" "$INPUT_DIR/common.c"
+  gcc "${flags[@]}" -static-pie -Wl,-z,relro,-z,now -o "$work/opt/pyth-on/pyth-on-init" "$INPUT_DIR/init.c" "$INPUT_DIR/common.c"
+  chmod 0644 "$work/opt/pyth-on/libpyth-on-spawn.so"
+  chmod 0755 "$work/opt/pyth-on/pyth-on-init"
+  chroot "$work" /usr/bin/python3 -I -c 'import ctypes; ctypes.CDLL("/opt/pyth-on/libpyth-on-spawn.so").pyth_on_spawn' \
+    || die "the image's python3 cannot load libpyth-on-spawn.so (built with this machine's C library)"
   # Precompile the runner: the read-only root stops Python from writing __pycache__ at run time.
   chroot "$work" /usr/bin/python3 -m compileall -q /opt/pyth-on >/dev/null
   # Empty resolver config: sandboxes have no network and must not learn the host's DNS servers.

@@ -63,15 +63,26 @@ public sealed class IsolationTests(SandboxFixture fx)
     }
 
     [Fact]
+    public async Task The_runs_init_holds_no_capability_once_the_program_has_its_job()
+    {
+        // Init keeps CAP_SYS_ADMIN across its exec only to bind the job's package stores; it drops every capability,
+        // sets no_new_privs and loads the run's filter before the program's code gets its job.
+        var run = await fx.Client.RunAsync(Runs.Python(
+            "st = dict(l.split(':\\t') for l in open('/proc/1/status').read().splitlines() if ':\\t' in l)\n" +
+            "print(st['Name'], *(st['Cap' + s] for s in ('Inh', 'Prm', 'Eff', 'Bnd', 'Amb')), st['NoNewPrivs'], st['Seccomp'])"));
+        Assert.Equal("pyth-on-init " + string.Concat(Enumerable.Repeat("0000000000000000 ", 5)) + "1 2\n", run.Stdout);
+    }
+
+    [Fact]
     public async Task Python_program_cannot_read_the_runners_memory_or_environment()
     {
         var run = await fx.Client.RunAsync(Runs.Python(
-            "import os\nppid = os.getppid()\nprint(open(f'/proc/{ppid}/cmdline', 'rb').read().split(b'\\0')[2].decode())\n" +
+            "import os\nppid = os.getppid()\nprint(open(f'/proc/{ppid}/cmdline', 'rb').read().split(b'\\0')[0].decode())\n" +
             "for name in ['mem', 'environ']:\n    try:\n        open(f'/proc/{ppid}/{name}', 'rb').read(1)\n        print(name, 'readable')\n" +
             "    except OSError as e:\n        print(name, e.errno)"));
-        // The parent is the run sandbox's init (forked from the slot's zygote), which read the job; it is non-dumpable,
-        // so its /proc files are closed to the program.
-        Assert.Equal("/opt/pyth-on/supervisor.py\nmem 13\nenviron 13\n", run.Stdout);
+        // The parent is the run sandbox's init (the executable it execs once the program's process is forked), which
+        // read the job; it is non-dumpable, so its /proc files are closed to the program.
+        Assert.Equal("/opt/pyth-on/pyth-on-init\nmem 13\nenviron 13\n", run.Stdout);
     }
 
     [Fact]

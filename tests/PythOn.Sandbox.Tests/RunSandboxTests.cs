@@ -97,12 +97,13 @@ public sealed class RunSandboxTests(OneSlotAgent one) : IClassFixture<OneSlotAge
     {
         var run = await one.Agent.Client.RunAsync(Runs.Python(
             "import os, signal\nprint(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))\n" +
-            "print(open('/proc/1/cmdline', 'rb').read().split(b'\\0')[-2].decode())\n" +
+            "print(open('/proc/1/cmdline', 'rb').read().split(b'\\0')[0].decode())\n" +
             "for pid in (1,):\n    os.kill(pid, signal.SIGKILL)\n" +
             "try:\n    os.kill(-1, 0)\n    print('signalled others')\nexcept ProcessLookupError:\n    print('nobody else')\n" +
             "print('still here')"));
         // Pids 1 (the run's init) and 2 (the program): the slot's supervisor and zygote have no pid in here.
-        Assert.Equal("[1, 2]\npython\nnobody else\nstill here\n", run.Stdout);
+        // Pid 1 is the run's init executable, which ignores every signal from inside the run but SIGCHLD.
+        Assert.Equal("[1, 2]\n/opt/pyth-on/pyth-on-init\nnobody else\nstill here\n", run.Stdout);
         Assert.Equal(0, run.Result.ExitCode);
     }
 
