@@ -8,7 +8,6 @@ import fcntl
 import json
 import os
 import signal
-import socket
 
 LANGUAGES = ("python", "javascript")
 NODE = "/usr/local/bin/node"
@@ -105,8 +104,9 @@ def inner_filter():
 # --- processes ------------------------------------------------------------------------------------------
 
 def zygote(language, sock):
-    """Forks one run sandbox per request of the supervisor and hands it the parent ends of the sandbox's pipes.
-    Never reads a job. For Python it holds the loaded interpreter every program starts from."""
+    """Starts one run sandbox per request of the supervisor and hands it the parent ends of the sandbox's pipes
+    (spawn.c's pyth_on_serve, once everything here is loaded). Never reads a job. For Python it holds the loaded
+    interpreter every program starts from."""
     _name("pyth-on-zygote")
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # it reaps each run's init itself (waitpid → the exit status)
     # Python's table of dispositions is what each program's process inherits: a program's own interpreter has
@@ -129,14 +129,10 @@ def zygote(language, sock):
         program.warm_up()
     limits = json.loads(os.environ.get("PYTH_ON_LIMITS", "{}"))
     run = run_sandbox(language, {**DEFAULT_LIMITS, **limits}, seccomp_filter)
-    while True:
-        if not sock.recv(1):
-            os._exit(0)
-        pid, parent_ends, status_w = spawn(run, sock)
-        socket.send_fds(sock, [b"%d" % max(pid, 0)], list(parent_ends))
-        for fd in parent_ends:
-            os.close(fd)
-        _await_init(pid, status_w)
+    # spawn.c's loop: it serves the supervisor's requests until the supervisor is gone, and returns only in a Python
+    # program's process.
+    _native.pyth_on_serve(run, sock.fileno())
+    _become_program(sock)
 
 
 DEFAULT_LIMITS = {"tmp_mb": 64, "work_mb": 64, "shm_mb": 16, "inodes": 8192}
@@ -155,34 +151,40 @@ def run_sandbox(language, limits, seccomp_filter):
     return run
 
 
+class _SandboxEnds(ctypes.Structure):
+    """spawn.c's struct pyth_on_sandbox_ends: the parent ends of a run sandbox's six pipes and its status pipe's
+    write end."""
+    _fields_ = [("parent", ctypes.c_int * 6), ("status_w", ctypes.c_int)]
+
+
+_native.pyth_on_spawn.argtypes = [ctypes.POINTER(_RunSandbox), ctypes.c_int, ctypes.POINTER(_SandboxEnds)]
+_native.pyth_on_serve.argtypes = [ctypes.POINTER(_RunSandbox), ctypes.c_int]
+
+
 def spawn(run, sock=None):
     """One run sandbox: its six pipes and its init, cloned into new namespaces (spawn.c), which forks the program's
     process and execs itself (init.c). Returns init's pid (-errno if the kernel refused), the pipes' parent ends (job,
-    stdin, stdout, stderr, control, status) and the status pipe's write end, which the zygote keeps to report init's
-    exit. In the Python program's process it never returns: that process waits for its job and becomes the program."""
-    job_r, job_w = os.pipe()
-    stdin_r, stdin_w = os.pipe()
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    ctl_r, ctl_w = os.pipe()
-    status_r, status_w = os.pipe()
-    parent_ends = (job_w, stdin_w, out_r, err_r, ctl_w, status_r)
-    run.job_fd, run.stdin_fd, run.out_fd, run.err_fd, run.control_fd, run.status_fd = (
-        job_r, stdin_r, out_w, err_w, ctl_r, status_w)
-    run.zygote_fds[:] = parent_ends + (sock.fileno() if sock is not None else -1,)
-    pid = _native.pyth_on_spawn(run)
+    stdin, stdout, stderr, control, status) and the status pipe's write end. The zygote's own loop is spawn.c's
+    (pyth_on_serve); this is how scripts/lib/sandbox-steps.py and the job frame tests drive one sandbox. In the Python
+    program's process it never returns: that process waits for its job and becomes the program."""
+    ends = _SandboxEnds()
+    pid = _native.pyth_on_spawn(run, sock.fileno() if sock is not None else -1, ctypes.byref(ends))
     if pid == 0:
-        try:
-            # The program's process (pid 2 of the run), without privileges, its job on fd 3 and its ready byte on
-            # fd 4, every other descriptor closed (spawn.c's start_program), the zygote's socket too.
-            if sock is not None:
-                sock.detach()
-            _await_job()
-        finally:
-            os._exit(70)
-    for fd in (job_r, stdin_r, out_w, err_w, ctl_r):
-        os.close(fd)
-    return pid, parent_ends, status_w
+        _become_program(sock)
+    if ends.status_w < 0:
+        raise OSError(-pid, "run sandbox pipes: %s" % os.strerror(-pid))
+    return pid, tuple(ends.parent), ends.status_w
+
+
+def _become_program(sock):
+    """The Python program's process (pid 2 of the run), just back from spawn.c: without privileges, its job on fd 3
+    and its ready byte on fd 4, every other descriptor closed (start_program), the zygote's socket too."""
+    try:
+        if sock is not None:
+            sock.detach()
+        _await_job()
+    finally:
+        os._exit(70)
 
 
 def drive(run, frame):
@@ -211,26 +213,6 @@ def drive(run, frame):
     for fd in (err_r, ctl_w):
         os.close(fd)
     return bytes(stdout), status.decode("utf-8", "replace").splitlines(), os.waitstatus_to_exitcode(wait_status)
-
-
-def _await_init(pid, status_w):
-    """In the zygote: reports the run's init pid, then its exit status from waitpid, outside the run's pid namespace."""
-    try:
-        if pid < 0:
-            _report(status_w, "error clone: %s" % os.strerror(-pid))
-            return
-        _report(status_w, "pid %d" % pid)
-        _, status = os.waitpid(pid, 0)
-        code = os.waitstatus_to_exitcode(status)
-        _report(status_w, "exit %d" % (128 - code if code < 0 else code))
-    except OSError:
-        pass  # the supervisor is gone: the slot is being removed
-    finally:
-        os.close(status_w)
-
-
-def _report(status_w, line):
-    os.write(status_w, line.encode("utf-8", "replace")[:512] + b"\n")
 
 
 def _read_all(fd):

@@ -24,6 +24,8 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -271,12 +273,109 @@ static int init_before_exec(void *argument) {
 
 #define NAMESPACES (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP)
 
-// One run sandbox's init, cloned into the run's new namespaces (the slot's seccomp profile allows namespace flags
-// only together with CLONE_NEWUSER). Returns init's pid once it exec'd itself, -errno if the kernel refused, and 0 in
-// the Python program's process, without privileges, its job on fd 3 and its ready byte on fd 4.
-API int pyth_on_spawn(struct pyth_on_run_sandbox *run) {
+// The run's init, cloned into the run's new namespaces (the slot's seccomp profile allows namespace flags only together
+// with CLONE_NEWUSER). Returns init's pid once it exec'd itself (or died), -errno if the kernel refused, and 0 in the
+// Python program's process.
+__attribute__((noinline)) static int clone_init(struct pyth_on_run_sandbox *run) {
     if (setjmp(program_returns) != 0) return 0;
     pid_t pid = clone(init_before_exec, init_stack + sizeof init_stack, CLONE_VM | CLONE_VFORK | NAMESPACES | SIGCHLD,
                       run);
     return pid >= 0 ? pid : -errno;
+}
+
+// The parent ends of a run sandbox's six pipes in the order the supervisor takes them (job, stdin, stdout, stderr,
+// control, status; runtime/README.md), and the status pipe's write end, which the zygote keeps to report init's exit.
+struct pyth_on_sandbox_ends {
+    int parent[6];
+    int status_w;
+};
+
+// One run sandbox: its six pipes and its init. Returns init's pid (-errno if the kernel refused the clone, with the
+// pipes made: the zygote reports the error on the status pipe), 0 in the Python program's process (without
+// privileges, its job on fd 3 and its ready byte on fd 4, nothing else open), or -errno with ends->status_w -1 when
+// the pipes could not be made. `sock`, the zygote's socket to the supervisor (-1: none), is closed in the run.
+API int pyth_on_spawn(struct pyth_on_run_sandbox *run, int sock, struct pyth_on_sandbox_ends *ends) {
+    int pipes[6][2];
+    ends->status_w = -1;
+    for (int i = 0; i < 6; i++) {
+        if (pipe2(pipes[i], O_CLOEXEC) != 0) {
+            int error = errno;
+            for (int j = 0; j < i; j++) {
+                close(pipes[j][0]);
+                close(pipes[j][1]);
+            }
+            return -error;
+        }
+    }
+    // Which end is the run's: the job, stdin and control pipes are read in the run, stdout, stderr and status written.
+    static const int run_reads[6] = {1, 1, 0, 0, 1, 0};
+    int run_ends[6];
+    for (int i = 0; i < 6; i++) {
+        run_ends[i] = pipes[i][run_reads[i] ? 0 : 1];
+        ends->parent[i] = pipes[i][run_reads[i] ? 1 : 0];
+        run->zygote_fds[i] = ends->parent[i];
+    }
+    run->zygote_fds[6] = sock;
+    run->job_fd = run_ends[0], run->stdin_fd = run_ends[1], run->out_fd = run_ends[2];
+    run->err_fd = run_ends[3], run->control_fd = run_ends[4], run->status_fd = run_ends[5];
+    int pid = clone_init(run);
+    if (pid == 0) return 0;
+    for (int i = 0; i < 5; i++) close(run_ends[i]);
+    ends->status_w = run_ends[5];
+    return pid;
+}
+
+static int send_ends(int sock, int pid, const int *fds, int count) {
+    char digits[16];
+    int length = snprintf(digits, sizeof digits, "%d", pid > 0 ? pid : 0);
+    struct iovec data = {digits, (size_t)length};
+    union {
+        char buffer[CMSG_SPACE(6 * sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr message = {.msg_iov = &data, .msg_iovlen = 1, .msg_control = control.buffer,
+                             .msg_controllen = CMSG_SPACE((size_t)count * sizeof(int))};
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN((size_t)count * sizeof(int));
+    memcpy(CMSG_DATA(header), fds, (size_t)count * sizeof(int));
+    ssize_t sent;
+    while ((sent = sendmsg(sock, &message, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+    }
+    return sent == length ? 0 : -1;
+}
+
+// The zygote's loop, in C so that the zygote runs no Python between runs: every page it writes after a program's
+// process was forked from its memory is a copy-on-write fault, and Python writes many (reference counts). For each
+// byte the supervisor sends on `sock`: a run sandbox, whose pipes' parent ends go back over the socket (SCM_RIGHTS,
+// with init's pid as the message), then "pid N" and, from waitpid outside the run's pid namespace, "exit CODE" on its
+// status pipe. Returns only in a Python program's process (0); the zygote exits when the supervisor is gone.
+API int pyth_on_serve(struct pyth_on_run_sandbox *run, int sock) {
+    for (;;) {
+        char request;
+        ssize_t got = recv(sock, &request, 1, 0);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) _exit(0);
+        struct pyth_on_sandbox_ends ends;
+        int pid = pyth_on_spawn(run, sock, &ends);
+        if (pid == 0) return 0;
+        if (ends.status_w < 0) _exit(SETUP_FAILED_EXIT); // no pipes (the zygote is out of descriptors): the slot ends
+        int sent = send_ends(sock, pid, ends.parent, 6);
+        for (int i = 0; i < 6; i++) close(ends.parent[i]);
+        if (sent != 0) _exit(0); // the supervisor is gone: the slot is being removed
+        status_fd = ends.status_w;
+        if (pid < 0) {
+            report("error clone: %s", strerror(-pid));
+        } else {
+            report("pid %d", pid);
+            int status;
+            pid_t reaped;
+            while ((reaped = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+            }
+            if (reaped == pid) report("exit %d", WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+        }
+        close(ends.status_w);
+    }
 }
