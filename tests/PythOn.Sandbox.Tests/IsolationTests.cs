@@ -52,14 +52,21 @@ public sealed class IsolationTests(SandboxFixture fx)
             "/etc/x 30\n/usr/x 30\n/x 30\n/opt/pyth-on/program.py 30\n/etc/resolv.conf 30\n/tmp/x ok\n/work/x ok\n", run.Stdout);
     }
 
+    // A program that prints FIRST, then the capability sets (Inh, Prm, Eff, Bnd, Amb), NoNewPrivs and the seccomp mode
+    // of the process whose /proc/PID/status it reads; and what that line is when every set is empty, filtered.
+    private static string PrintPrivileges(string statusPath, string first) =>
+        "import os\nst = dict(l.split(':\\t') for l in open('" + statusPath + "').read().splitlines() if ':\\t' in l)\n" +
+        "print(" + first + ", *(st['Cap' + s] for s in ('Inh', 'Prm', 'Eff', 'Bnd', 'Amb')), st['NoNewPrivs'], st['Seccomp'])";
+
+    private static string NoPrivileges(string first) =>
+        first + " " + string.Concat(Enumerable.Repeat("0000000000000000 ", 5)) + "1 2\n";
+
     [Fact]
     public async Task Program_runs_unprivileged_with_no_capabilities()
     {
-        var run = await fx.Client.RunAsync(Runs.Python(
-            "import os\nst = dict(l.split(':\\t') for l in open('/proc/self/status').read().splitlines() if ':\\t' in l)\n" +
-            "print(os.getuid() >= 20000, *(st['Cap' + s] for s in ('Inh', 'Prm', 'Eff', 'Bnd', 'Amb')), st['NoNewPrivs'], st['Seccomp'])"));
+        var run = await fx.Client.RunAsync(Runs.Python(PrintPrivileges("/proc/self/status", "os.getuid() >= 20000")));
         // Every set empty, the bounding set too: it was emptied in init, before the program's process was forked from it.
-        Assert.Equal("True " + string.Concat(Enumerable.Repeat("0000000000000000 ", 5)) + "1 2\n", run.Stdout);
+        Assert.Equal(NoPrivileges("True"), run.Stdout);
     }
 
     [Fact]
@@ -67,10 +74,8 @@ public sealed class IsolationTests(SandboxFixture fx)
     {
         // Init keeps CAP_SYS_ADMIN across its exec only to bind the job's package stores; it drops every capability,
         // sets no_new_privs and loads the run's filter before the program's code gets its job.
-        var run = await fx.Client.RunAsync(Runs.Python(
-            "st = dict(l.split(':\\t') for l in open('/proc/1/status').read().splitlines() if ':\\t' in l)\n" +
-            "print(st['Name'], *(st['Cap' + s] for s in ('Inh', 'Prm', 'Eff', 'Bnd', 'Amb')), st['NoNewPrivs'], st['Seccomp'])"));
-        Assert.Equal("pyth-on-init " + string.Concat(Enumerable.Repeat("0000000000000000 ", 5)) + "1 2\n", run.Stdout);
+        var run = await fx.Client.RunAsync(Runs.Python(PrintPrivileges("/proc/1/status", "st['Name']")));
+        Assert.Equal(NoPrivileges("pyth-on-init"), run.Stdout);
     }
 
     [Fact]
