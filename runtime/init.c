@@ -87,7 +87,6 @@ static void bind_stores(char **stores, int count, int packages_fd) {
     if (packages_fd >= 0) close(packages_fd);
 }
 
-// No capabilities left in any set, no_new_privs, then the run's inner seccomp filter. The bounding and ambient
 // Decrypts in a separate fresh interpreter (already without privileges, like init), so the master password and
 // the key never enter the program's memory. Returns the code (malloc'd, *length set) or NULL when it failed.
 static char *decrypt_zk(const char *python, const char *zk_decrypt, char *const *environment, char *request,

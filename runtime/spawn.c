@@ -1,10 +1,12 @@
-// The zygote's half of a run sandbox, loaded by sandbox.py (ctypes): pyth_on_spawn clones each run's init straight
+// The zygote's half of a run sandbox, loaded by sandbox.py (ctypes): the zygote's loop (pyth_on_serve), and
+// pyth_on_spawn, which makes a run sandbox's pipes and clones its init straight
 // into the run's new namespaces, sharing the zygote's memory (CLONE_VM | CLONE_VFORK, as posix_spawn does) until init
 // execs itself as /opt/pyth-on/pyth-on-init (init.c). Before that exec, init maps the slot's uid, builds the run's
 // filesystems, empties the capability bounding set and forks the program's process, the one copy of the loaded
 // interpreter a run makes: a Python program's process returns from pyth_on_spawn (0) to wait for its job, JavaScript's
-// execs node. Init's own copy of the interpreter, made and torn down for every run until 2026-12-04, is gone: it
-// was most of the zygote's ~4 ms of CPU per run (the page tables of a clone) and init's 7–8 MiB of idle RSS.
+// execs node. Init's own copy of the interpreter, made and torn down for every run until 2026-12-04, is gone: 3–4 ms
+// of a python run's machine CPU on the 2-core VM with both cores busy, and init's 7–8 MiB of idle RSS (README,
+// "Init without a copy of the interpreter").
 // C instead of Python: every Python call in a fork of the zygote writes to (and so copies) pages it shares with the
 // zygote, and Python could not run beside the suspended zygote in its memory at all.
 #define _GNU_SOURCE
