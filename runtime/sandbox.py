@@ -43,7 +43,6 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 INIT = os.path.join(_HERE, "pyth-on-init")
 # spawn.c, built into the image next to this file; loaded here, in the zygote, so every run's processes have it mapped.
 _native = ctypes.CDLL(os.path.join(_HERE, "libpyth-on-spawn.so"), use_errno=True)
-_native.pyth_on_spawn.argtypes = [ctypes.POINTER(_RunSandbox)]
 
 
 class SetupError(Exception):
