@@ -75,7 +75,7 @@ static void tmpfs(const char *target, int size_mb, int inodes, const char *mode,
 }
 
 // In the new init: maps the slot's uid and gid into its user namespace (nothing else is mapped).
-static void pyth_on_enter(int uid, int gid) {
+static void enter_user_namespace(int uid, int gid) {
     char map[64];
     write_file("/proc/self/setgroups", "deny");
     snprintf(map, sizeof map, "%d %d 1", uid, uid);
@@ -97,7 +97,7 @@ static const char *const hidden_host_files[] = {"/etc/resolv.conf", "/sbin/docke
 
 // The run's own filesystems. Returns an O_PATH descriptor of the slot's package store root (-1 without one): the
 // job's stores are bound from it once the job names them (bind_stores), under an empty /packages of the run's own.
-static int pyth_on_build_filesystems(int tmp_mb, int work_mb, int shm_mb, int inodes, int uid, const char *agent_socket) {
+static int build_filesystems(int tmp_mb, int work_mb, int shm_mb, int inodes, int uid, const char *agent_socket) {
     char path[96];
     mount_or_fail(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
     int packages_fd = is_directory("/packages") ? open("/packages", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
@@ -230,7 +230,7 @@ static int init_before_exec(void *argument) {
     for (size_t i = 0; i < COUNT(run->zygote_fds); i++)
         if (run->zygote_fds[i] >= 0) close(run->zygote_fds[i]);
     status_fd = run->status_fd;
-    pyth_on_enter(run->uid, run->gid);
+    enter_user_namespace(run->uid, run->gid);
     if (prctl(PR_SET_NAME, "pyth-on-init", 0, 0, 0) != 0) fail("prctl PR_SET_NAME");
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail("prctl PR_SET_PDEATHSIG");
     // Not PR_SET_DUMPABLE here: it is a property of the memory, which is the zygote's until the exec (init.c sets it
@@ -239,7 +239,7 @@ static int init_before_exec(void *argument) {
     memset(&ignore, 0, sizeof ignore);
     ignore.sa_handler = SIG_IGN;
     if (sigaction(SIGINT, &ignore, &interpreter_sigint) != 0) fail("sigaction SIGINT");
-    int packages_fd = pyth_on_build_filesystems(run->tmp_mb, run->work_mb, run->shm_mb, run->inodes, run->uid,
+    int packages_fd = build_filesystems(run->tmp_mb, run->work_mb, run->shm_mb, run->inodes, run->uid,
                                                 run->agent_socket);
     keep_mounting_across_exec(run->last_cap);
     if (chdir("/work") != 0) fail("chdir /work");
