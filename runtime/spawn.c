@@ -240,7 +240,7 @@ static int init_before_exec(void *argument) {
     ignore.sa_handler = SIG_IGN;
     if (sigaction(SIGINT, &ignore, &interpreter_sigint) != 0) fail("sigaction SIGINT");
     int packages_fd = build_filesystems(run->tmp_mb, run->work_mb, run->shm_mb, run->inodes, run->uid,
-                                                run->agent_socket);
+                                          run->agent_socket);
     keep_mounting_across_exec(run->last_cap);
     if (chdir("/work") != 0) fail("chdir /work");
     // The program's process starts before its job exists, without privileges: it reports ready on fd 4 and reads
@@ -273,7 +273,8 @@ static int init_before_exec(void *argument) {
     fail("exec init");
 }
 
-#define NAMESPACES (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP)
+#define NAMESPACES \
+    (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP)
 
 // The run's init, cloned into the run's new namespaces (the slot's seccomp profile allows namespace flags only together
 // with CLONE_NEWUSER). Returns init's pid once it exec'd itself (or died), -errno if the kernel refused, and 0 in the
