@@ -1,7 +1,7 @@
 # The run sandbox of a Pyth-On slot: the zygote that starts one per run (and reports its init's exit status from
 # outside the run's pid namespace), the run's seccomp filter, and the program's process up to its job. The run's init
 # is C: spawn.c, which the zygote loads, clones it into the run's namespaces and forks the program's process; init.c
-# (pyth-on-init), which init then execs, serves the run. Imported by supervisor.py; see runtime/README.md and
+# (pyth-on-init), which init then execs, serves the run. Imported by zygote.py; see runtime/README.md and
 # docs/architecture.md for the process tree and why each step is there.
 import ctypes
 import fcntl
@@ -49,7 +49,7 @@ class SetupError(Exception):
     pass
 
 
-# Read once, at import in the supervisor (so in the zygote): a loop over caps the kernel does not have cost a
+# Read once, at import in the zygote: a loop over caps the kernel does not have cost a
 # forked process ~0.5 ms.
 _LAST_CAP = min(LAST_CAP, int(open("/proc/sys/kernel/cap_last_cap").read()))
 # The agent's socket for this slot's supervisor: each run covers its path with an empty file of its own (spawn.c).

@@ -55,8 +55,9 @@ public sealed class LifecycleTests(SandboxFixture fx)
     public async Task A_runner_that_exits_before_it_is_ready_is_unavailable_with_its_message()
     {
         var detail = await RunDetailWithBrokenImageAsync(
-            "printf 'import sys\\nsys.stderr.write(\"runner broke at boot\\\\n\")\\nsys.exit(1)\\n' > /opt/pyth-on/supervisor.py");
-        Assert.Contains("exited before it was ready: runner broke at boot", detail);
+            "printf 'import sys\\nsys.stderr.write(\"runner broke at boot\\\\n\")\\nsys.exit(1)\\n' > /opt/pyth-on/zygote.py");
+        Assert.Contains("exited before it was ready: the zygote exited with status 1", detail);
+        Assert.Contains("runner broke at boot", detail);
     }
 
     [Fact]

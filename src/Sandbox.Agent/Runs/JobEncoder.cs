@@ -7,17 +7,18 @@ using PythOn.Sandbox.V1;
 namespace PythOn.Sandbox.Agent.Runs;
 
 /// <summary>
-/// The payload of a job frame (runtime/README.md, "Job frame"): a 4-byte big-endian length, the supervisor's run
-/// parameters as JSON (limits it enforces; nothing secret), then what only the run sandbox reads: its init's header
+/// The payload of a job frame (runtime/README.md, "Job frame"): the supervisor's run parameter, the output cap per
+/// stream it enforces (8 bytes, big endian; nothing secret), then what only the run sandbox reads: its init's header
 /// line "1 ZK_LENGTH STORE...", the zero-knowledge request for the decryptor ({"payload", "master_password"};
 /// ZK_LENGTH bytes, none without one), then the program's job JSON {"code", "args", "env", "package_stores"}.
 /// Stdin travels separately, in stdin frames.
 /// </summary>
 public static class JobEncoder
 {
+    private const int ParametersLength = 8;
+
     public static byte[] Encode(RunRequest request, int maxOutputBytes)
     {
-        var parameters = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, long> { ["max_output"] = maxOutputBytes });
         var job = new ArrayBufferWriter<byte>();
         var zkLength = 0;
         if (request.Zk is { } z)
@@ -56,11 +57,10 @@ public static class JobEncoder
         // Store ids are checked where the request is validated; init checks them again before it binds one.
         var header = Encoding.ASCII.GetBytes($"1 {zkLength}{string.Concat(request.PackageStores.Select(s => " " + s))}\n");
 
-        var payload = new byte[4 + parameters.Length + header.Length + job.WrittenCount];
-        BinaryPrimitives.WriteUInt32BigEndian(payload, (uint)parameters.Length);
-        parameters.CopyTo(payload, 4);
-        header.CopyTo(payload, 4 + parameters.Length);
-        job.WrittenSpan.CopyTo(payload.AsSpan(4 + parameters.Length + header.Length));
+        var payload = new byte[ParametersLength + header.Length + job.WrittenCount];
+        BinaryPrimitives.WriteUInt64BigEndian(payload, (ulong)maxOutputBytes);
+        header.CopyTo(payload, ParametersLength);
+        job.WrittenSpan.CopyTo(payload.AsSpan(ParametersLength + header.Length));
         // The intermediate buffer held secrets; the payload is zeroed by the caller once sent.
         job.Clear();
         return payload;

@@ -25,7 +25,7 @@ public sealed class SlotSpec(IOptions<AgentOptions> options, SeccompProfile secc
 
     /// <summary>The supervisor and its language: it serves runs of that language only.</summary>
     public static IList<string> SupervisorCommand(LanguageRuntime language) =>
-        ["/usr/bin/python3", "-u", "/opt/pyth-on/supervisor.py", language.Name];
+        ["/opt/pyth-on/pyth-on-supervisor", language.Name];
 
     /// <param name="supervisorSocket">Host path of the slot's <see cref="SupervisorSocket"/>.</param>
     public CreateContainerParameters Build(LanguageRuntime language, int uid, int memoryMb, string supervisorSocket)
