@@ -49,6 +49,7 @@
 // pipe fills), it never makes this process buffer without bound.
 #define OUT_HIGH_WATER (1 << 20)
 #define STATUS_LINE_MAX 4096
+#define KEEP_BUFFER (256 * 1024) // an empty buffer larger than this is freed
 
 // A growable byte buffer with a consumed head (a queue).
 struct buffer {
@@ -139,19 +140,22 @@ static void put(struct buffer *b, const void *data, size_t length) {
     b->length += length;
 }
 
-static void consume(struct buffer *b, size_t length) {
-    explicit_bzero(b->data + b->head, length);
-    b->head += length;
-    b->length -= length;
-    if (b->length == 0) b->head = 0;
-}
-
 static void release(struct buffer *b) {
     if (b->data) {
         explicit_bzero(b->data, b->capacity);
         free(b->data);
     }
     memset(b, 0, sizeof *b);
+}
+
+static void consume(struct buffer *b, size_t length) {
+    explicit_bzero(b->data + b->head, length);
+    b->head += length;
+    b->length -= length;
+    if (b->length > 0) return;
+    b->head = 0;
+    // Emptied after a large frame: its memory goes back, it counts against the slot's limit, so the next runs'.
+    if (b->capacity > KEEP_BUFFER) release(b);
 }
 
 static uint32_t be32(const unsigned char *p) {
