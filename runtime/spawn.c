@@ -11,6 +11,7 @@
 // zygote, and Python could not run beside the suspended zygote in its memory at all.
 #define _GNU_SOURCE
 #include "common.h"
+#include "spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -144,20 +145,6 @@ static int build_filesystems(int tmp_mb, int work_mb, int shm_mb, int inodes, in
     return packages_fd;
 }
 
-// What the zygote passes a new run's init (sandbox.py keeps the same layout as a ctypes.Structure).
-struct pyth_on_run_sandbox {
-    int uid, gid, tmp_mb, work_mb, shm_mb, inodes;
-    int last_cap; // the kernel's last capability (/proc/sys/kernel/cap_last_cap), read once by the zygote
-    const char *agent_socket;
-    const struct sock_fprog *filter; // the inner seccomp filter, compiled once by the zygote
-    int filter_fd;                   // the same program in a sealed memfd, for the exec'd init
-    const char *init, *python, *zk_decrypt; // init.c's executable; the decryptor's interpreter and script
-    char *const *environment;  // of every process init starts: the decryptor and JavaScript's node; init's own
-    char *const *program_argv; // JavaScript: the program's process execs it; NULL: Python, it returns to the interpreter
-    int job_fd, stdin_fd, out_fd, err_fd, control_fd, status_fd; // the run's ends of its six pipes
-    int zygote_fds[7];                                            // the zygote's ends and its socket: not the run's
-};
-
 // The interpreter's own SIGINT action (KeyboardInterrupt), put back in the program's process: init ignores SIGINT.
 static struct sigaction interpreter_sigint;
 
@@ -285,13 +272,6 @@ __attribute__((noinline)) static int clone_init(struct pyth_on_run_sandbox *run)
                       run);
     return pid >= 0 ? pid : -errno;
 }
-
-// The parent ends of a run sandbox's six pipes in the order the supervisor takes them (job, stdin, stdout, stderr,
-// control, status; runtime/README.md), and the status pipe's write end, which the zygote keeps to report init's exit.
-struct pyth_on_sandbox_ends {
-    int parent[6];
-    int status_w;
-};
 
 // One run sandbox: its six pipes and its init. Returns init's pid (-errno if the kernel refused the clone, with the
 // pipes made: the zygote reports the error on the status pipe), 0 in the Python program's process (without

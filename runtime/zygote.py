@@ -1,6 +1,7 @@
 # Pyth-On slot zygote: started by the slot's supervisor (supervisor.c) as `/usr/bin/python3 -u zygote.py LANGUAGE`,
 # its end of the supervisor's request socket at descriptor 3 and nothing else open but stdio. It starts one run
-# sandbox per request (sandbox.zygote) and never reads a job. See runtime/README.md, "Process tree of a slot".
+# sandbox per request (sandbox.zygote) and never reads a job; a JavaScript slot's zygote goes on as pyth-on-zygote
+# (zygote.c) once set up. See runtime/README.md, "Process tree of a slot".
 import socket
 import sys
 

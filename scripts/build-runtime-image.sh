@@ -67,19 +67,21 @@ assemble_image() {
   chown 0:0 "$work/usr/local/bin/node" && chmod 0755 "$work/usr/local/bin/node"
   # Our runner lives outside any user-writable path; the sandbox root is mounted read-only.
   install_tree "$INPUT_DIR" "$work/opt/pyth-on"
-  # The slot's C (runtime/supervisor.c, spawn.c, init.c, common.c): the supervisor, the zygote's library and the
-  # executable each run's init execs. Built with this machine's gcc; loading the library with the image's own
+  # The slot's C (runtime/supervisor.c, spawn.c, init.c, zygote.c, common.c): the supervisor, the zygote's library,
+  # the executable each run's init execs and the JavaScript slot's zygote. Built with this machine's gcc; loading the library with the image's own
   # interpreter and C library below fails the build if they differ. The executables are static (no dynamic loader on
   # each run's clock).
   command -v gcc >/dev/null || die "gcc is missing (scripts/ensure-docker.sh installs it)"
   local flags=(-std=gnu11 -O2 -Wall -Wextra -Werror -fstack-protector-strong -D_FORTIFY_SOURCE=2)
-  rm "$work/opt/pyth-on/"{supervisor.c,spawn.c,init.c,common.c,common.h}
+  rm "$work/opt/pyth-on/"{supervisor.c,spawn.c,spawn.h,init.c,zygote.c,common.c,common.h}
   gcc "${flags[@]}" -fPIC -shared -fvisibility=hidden -Wl,-z,relro,-z,now -o "$work/opt/pyth-on/libpyth-on-spawn.so" \
     "$INPUT_DIR/spawn.c" "$INPUT_DIR/common.c"
   gcc "${flags[@]}" -static-pie -Wl,-z,relro,-z,now -o "$work/opt/pyth-on/pyth-on-init" "$INPUT_DIR/init.c" "$INPUT_DIR/common.c"
   gcc "${flags[@]}" -static-pie -Wl,-z,relro,-z,now -o "$work/opt/pyth-on/pyth-on-supervisor" "$INPUT_DIR/supervisor.c"
+  gcc "${flags[@]}" -static-pie -Wl,-z,relro,-z,now -o "$work/opt/pyth-on/pyth-on-zygote" "$INPUT_DIR/zygote.c" \
+    "$INPUT_DIR/spawn.c" "$INPUT_DIR/common.c"
   chmod 0644 "$work/opt/pyth-on/libpyth-on-spawn.so"
-  chmod 0755 "$work/opt/pyth-on/pyth-on-init" "$work/opt/pyth-on/pyth-on-supervisor"
+  chmod 0755 "$work/opt/pyth-on/pyth-on-init" "$work/opt/pyth-on/pyth-on-supervisor" "$work/opt/pyth-on/pyth-on-zygote"
   chroot "$work" /usr/bin/python3 -I -c 'import ctypes; ctypes.CDLL("/opt/pyth-on/libpyth-on-spawn.so").pyth_on_spawn' \
     || die "the image's python3 cannot load libpyth-on-spawn.so (built with this machine's C library)"
   # Precompile the runner: the read-only root stops Python from writing __pycache__ at run time.

@@ -184,9 +184,11 @@ public sealed class LifecycleTests(SandboxFixture fx)
             var s = await fx.Client.GetStatusAsync(new GetStatusRequest());
             return s.Slots.Any(x => x.Id == slotId && x.State == SlotState.Idle);
         }, TimeSpan.FromSeconds(15), "the slot of the cancelled run is idle again");
-        // Only the next run's pre-started node is left in the slot.
+        // Only the next run's pre-started node is left in the slot (a process whose command is node: the zygote's
+        // command line names node too, as what it starts).
         var top = await fx.Docker.Containers.ListProcessesAsync(slotId, new Docker.DotNet.Models.ContainerListProcessesParameters());
-        Assert.Single(top.Processes, p => string.Join(" ", p).Contains("/usr/local/bin/node"));
+        var command = top.Titles.IndexOf("CMD");
+        Assert.Single(top.Processes, p => p[command].StartsWith("/usr/local/bin/node ", StringComparison.Ordinal));
         Assert.Equal("1\n", (await fx.Client.RunAsync(Runs.JavaScript("console.log(1)"))).Stdout);
     }
 
