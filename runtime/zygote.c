@@ -1,9 +1,9 @@
-// The zygote of a JavaScript slot from its exec on, built into the static executable /opt/pyth-on/pyth-on-zygote
-// with spawn.c and common.c. The Python zygote (zygote.py, sandbox.zygote) sets the slot up — the run's seccomp filter
+// The zygote of a JavaScript slot from its exec on, built into the static executable /opt/pyth-on/pyth-on-zygote with
+// spawn.c and common.c. The Python zygote (zygote.py, sandbox.zygote) sets the slot up — the run's seccomp filter
 // compiled by libseccomp, the limits, the environment and node's command line, all defined in sandbox.py — and, in a
-// JavaScript slot, where no run needs the interpreter, execs this with those values on its command line: the slot then
-// keeps no Python process (11 MiB of RSS, 4.6 MiB of it its own), and each run's init forks node's process from this
-// small process instead of from a loaded interpreter.
+// JavaScript slot, where no run needs the interpreter, execs this with those values on its command line: the slot
+// then keeps no Python process (11 MiB of RSS, 4.6 MiB of it its own), and each run's init forks node's process from
+// this small process instead of from a loaded interpreter.
 //
 // argv: SOCKET FILTER_FD UID GID TMP_MB WORK_MB SHM_MB INODES LAST_CAP INIT PYTHON ZK_DECRYPT AGENT_SOCKET|"" N ENV...
 // (N strings) PROGRAM_ARGV... — written by sandbox.py's _exec_c_zygote.
