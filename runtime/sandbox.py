@@ -118,10 +118,6 @@ def zygote(language, sock):
     # The zygote and init write to pipes the supervisor may have closed: EPIPE, not death.
     for sig in (signal.SIGPIPE, signal.SIGXFSZ):
         _libc.signal(sig, ctypes.c_void_p(1))  # SIG_IGN
-    devnull = os.open("/dev/null", os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.close(devnull)
     # The run's seccomp filter is compiled once here: each program's process loads it from its copy of this memory,
     # each run's init from the filter's memfd.
     seccomp_filter = CompiledFilter(inner_filter())
@@ -131,7 +127,12 @@ def zygote(language, sock):
     limits = json.loads(os.environ.get("PYTH_ON_LIMITS", "{}"))
     run = run_sandbox(language, {**DEFAULT_LIMITS, **limits}, seccomp_filter)
     if _PROGRAM_ARGV[language] is not None:
-        _exec_c_zygote(language, run, sock)
+        _exec_c_zygote(language, run, sock)  # which puts its stdio on /dev/null once it has checked its arguments
+    # Until here an error reached the slot's diagnostics (stderr); no run sandbox may inherit that stream.
+    devnull = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
     # spawn.c's loop: it serves the supervisor's requests until the supervisor is gone, and returns only in a Python
     # program's process.
     _native.pyth_on_serve(run, sock.fileno())
@@ -169,7 +170,10 @@ def _exec_c_zygote(language, run, sock):
                run.last_cap]
     argv = ([C_ZYGOTE] + [str(n) for n in numbers] + [INIT, PYTHON, ZK_DECRYPT, (_AGENT_SOCKET or b"").decode()]
             + [str(len(_ENVIRONMENT))] + _ENVIRONMENT + _PROGRAM_ARGV[language])
-    os.execv(C_ZYGOTE, argv)
+    try:
+        os.execv(C_ZYGOTE, argv)
+    except OSError as e:
+        raise SetupError("exec %s: %s" % (C_ZYGOTE, e.strerror)) from None
 
 
 class _SandboxEnds(ctypes.Structure):

@@ -68,6 +68,12 @@ int main(int argc, char **argv) {
     // Inherited across the exec on purpose; no process this one starts gets them by accident.
     if (fcntl(sock, F_SETFD, FD_CLOEXEC) != 0 || fcntl(filter_fd, F_SETFD, FD_CLOEXEC) != 0)
         refuse("the inherited descriptors", argv[ARG_SOCKET]);
+    // Until here an error reached the slot's diagnostics (stderr); no run sandbox may inherit that stream.
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0) refuse("cannot open", "/dev/null");
+    for (int fd = 0; fd <= 2; fd++)
+        if (dup2(devnull, fd) != fd) refuse("cannot put stdio on", "/dev/null");
+    if (devnull > 2) close(devnull);
     pyth_on_serve(&run, sock); // returns only in a Python program's process, which this zygote never starts
     _exit(SETUP_FAILED_EXIT);
 }

@@ -61,6 +61,16 @@ public sealed class LifecycleTests(SandboxFixture fx)
     }
 
     [Fact]
+    public async Task A_javascript_slot_whose_zygote_cannot_go_on_in_c_is_unavailable_with_the_reason()
+    {
+        // The Python zygote execs pyth-on-zygote once the slot is set up; what fails until then reaches the slot's
+        // diagnostics, not /dev/null.
+        var detail = await RunDetailWithBrokenImageAsync("rm /opt/pyth-on/pyth-on-zygote", Runs.JavaScript("console.log(1)"));
+        Assert.Contains("exited before it was ready: the zygote exited with status 1", detail);
+        Assert.Contains("exec /opt/pyth-on/pyth-on-zygote: No such file or directory", detail);
+    }
+
+    [Fact]
     public async Task A_run_sandbox_that_cannot_be_built_ends_its_slot_at_once_with_the_reason()
     {
         // Every run sandbox fails while its init builds the filesystems (no /run to put its scratch tmpfs on): the
@@ -86,10 +96,12 @@ public sealed class LifecycleTests(SandboxFixture fx)
     }
 
     /// <summary>Starts an agent on the runtime image changed by <paramref name="script"/> (run as root and committed:
-    /// no registry here), asks it for a python run, which must fail as unavailable, and returns the error's detail
-    /// once the failed sandboxes are removed.</summary>
-    private async Task<string> RunDetailWithBrokenImageAsync(string script)
+    /// no registry here), asks it for <paramref name="run"/> (a python run by default), which must fail as
+    /// unavailable, and returns the error's detail once the failed sandboxes are removed.</summary>
+    private async Task<string> RunDetailWithBrokenImageAsync(string script, RunRequest? run = null)
     {
+        run ??= Runs.Python("print(1)");
+        var javaScript = run.Language == "javascript";
         var tag = $"pyth-on-test-broken-runtime:{Guid.NewGuid():N}";
         var builder = await fx.Docker.Containers.CreateContainerAsync(new Docker.DotNet.Models.CreateContainerParameters
         {
@@ -109,10 +121,10 @@ public sealed class LifecycleTests(SandboxFixture fx)
         try
         {
             var id = $"broken-{Guid.NewGuid():N}"[..16];
-            await using var agent = await AgentProcess.StartAsync(Path.Combine(fx.Dir, id), id, tag, pythonPool: 1, javaScriptPool: 0,
-                waitForPool: false);
+            await using var agent = await AgentProcess.StartAsync(Path.Combine(fx.Dir, id), id, tag,
+                pythonPool: javaScript ? 0 : 1, javaScriptPool: javaScript ? 1 : 0, waitForPool: false);
 
-            var error = await Assert.ThrowsAsync<RpcException>(() => agent.Client.RunAsync(Runs.Python("print(1)")));
+            var error = await Assert.ThrowsAsync<RpcException>(() => agent.Client.RunAsync(run));
             Assert.Equal(StatusCode.Unavailable, error.StatusCode);
             await Poll.UntilAsync(async () => (await fx.ContainersOfAsync(id)).Count == 0, TimeSpan.FromSeconds(30),
                 "the failed sandbox is removed");
