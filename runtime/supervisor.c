@@ -5,7 +5,7 @@
 // step: docs/architecture.md ("The run sandbox").
 // One file on purpose: it is one event loop whose frame handling, output flow control and end-of-run detection share
 // one state. C (it was Python until 2026-12-04) because it runs for every frame of every run: an interpreter here
-// cost ~1.3 ms of CPU per run and 11 MiB of RSS per slot (README, "The supervisor in C").
+// cost ~1.2 ms of CPU per run and 11 MiB of RSS per slot (README, "The supervisor in C").
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -86,8 +86,6 @@ static struct buffer inbox, outbox;
 static struct run *run; // the current run sandbox, NULL between one's end and the next one's hand-over
 static struct run the_run;
 static unsigned long generation; // counts run sandboxes: a descriptor number polled for one may be the next one's
-
-static void put(struct buffer *b, const void *data, size_t length);
 
 __attribute__((noreturn, format(printf, 1, 2))) static void fatal(const char *format, ...) {
     char message[1024];

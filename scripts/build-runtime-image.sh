@@ -68,9 +68,9 @@ assemble_image() {
   # Our runner lives outside any user-writable path; the sandbox root is mounted read-only.
   install_tree "$INPUT_DIR" "$work/opt/pyth-on"
   # The slot's C (runtime/supervisor.c, spawn.c, init.c, zygote.c, common.c): the supervisor, the zygote's library,
-  # the executable each run's init execs and the JavaScript slot's zygote. Built with this machine's gcc; loading the library with the image's own
-  # interpreter and C library below fails the build if they differ. The executables are static (no dynamic loader on
-  # each run's clock).
+  # the executable each run's init execs and the JavaScript slot's zygote. Built with this machine's gcc; loading the
+  # library with the image's own interpreter and C library below fails the build if they differ. The executables are
+  # static (no dynamic loader on each run's clock).
   command -v gcc >/dev/null || die "gcc is missing (scripts/ensure-docker.sh installs it)"
   local flags=(-std=gnu11 -O2 -Wall -Wextra -Werror -fstack-protector-strong -D_FORTIFY_SOURCE=2)
   rm "$work/opt/pyth-on/"{supervisor.c,spawn.c,spawn.h,init.c,zygote.c,common.c,common.h}
